@@ -1,0 +1,36 @@
+"""fairshare: least-cost and fair sharing of regional air-pollution control.
+
+Python API (DESIGN §7)::
+
+    import fairshare as fs
+    sc = fs.load_scenario("scenarios/jjj-2030-least-cost.yaml")
+    model = fs.build_model(sc)          # a Pyomo ConcreteModel you may extend
+    res = fs.solve(sc, model=model)     # Result with .status .total_cost .cities ...
+"""
+
+__version__ = "0.1.0"
+
+from fairshare.errors import InputError, Problem  # noqa: E402
+
+__all__ = ["InputError", "Problem", "__version__", "load_scenario", "load_region",
+           "build_model", "solve", "mtfr", "Result", "Status"]
+
+
+def __getattr__(name):
+    # Lazy imports keep `fairshare --help` fast and avoid import cycles.
+    if name == "load_scenario":
+        from fairshare.scenario import load_scenario
+        return load_scenario
+    if name == "load_region":
+        from fairshare.data import load_region
+        return load_region
+    if name in ("build_model", "solve", "mtfr"):
+        from fairshare import api
+        return getattr(api, name)
+    if name == "Result":
+        from fairshare.results import Result
+        return Result
+    if name == "Status":
+        from fairshare.solve import Status
+        return Status
+    raise AttributeError(f"module 'fairshare' has no attribute {name!r}")

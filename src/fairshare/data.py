@@ -1,0 +1,265 @@
+"""Region data package (DESIGN §3) -> checked tables -> typed numpy arrays.
+
+:func:`load_region` reads every table (CSV, or Parquet with the same columns),
+runs :mod:`fairshare.checks` on all of them, raises one
+:class:`~fairshare.errors.InputError` listing every problem, and otherwise
+returns a :class:`RegionData` whose arrays the model code reads. No file is read
+anywhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from fairshare import checks
+from fairshare.errors import Problem, raise_if_errors
+from fairshare.tables import TABLES
+
+YEARLY_TABLES = ("emissions", "concentrations")
+
+
+@dataclass(frozen=True)
+class RegionData:
+    """A region as arrays. Axis order: city s, sector k, pollutant p, measure m,
+    metric q, receptor r. Units are in the names."""
+
+    folder: Path
+    name: str
+    year: int | None
+    info: dict                      # region.yaml
+    cities: tuple[str, ...]
+    sectors: tuple[str, ...]
+    pollutants: tuple[str, ...]
+    measures: tuple[str, ...]
+    metrics: tuple[str, ...]
+    receptors: tuple[str, ...]
+    city_table: pd.DataFrame        # indexed by city
+    measure_table: pd.DataFrame     # indexed by measure
+    zone: np.ndarray                # [S] str
+    population: np.ndarray          # [S] persons
+    gdp_bn_cny: np.ndarray          # [S] billion CNY/yr
+    cost_factor: np.ndarray         # [S]
+    emission_t: np.ndarray          # [S, K, P] t/yr baseline
+    measure_sector: np.ndarray      # [M] index into sectors
+    measure_group: np.ndarray       # [M] str, exclusivity group within the sector
+    measure_ref: np.ndarray         # [M] index into pollutants
+    cost_cny_per_t: np.ndarray      # [M] CNY per t of ref pollutant removed
+    theta_cny_per_t: np.ndarray     # [M] quadratic cost coefficient (0 if not given)
+    efficiency: np.ndarray          # [M, P] removal share
+    max_application: np.ndarray     # [S, M] share in [0, 1]
+    transport_ugm3_per_kt: np.ndarray  # [Q, R, S, P]
+    baseline_ugm3: np.ndarray       # [Q, R] (nan where not given)
+    receptor_population: np.ndarray  # [R] persons
+    files: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def emission_city_t(self) -> np.ndarray:
+        """[S, P] baseline emissions summed over sectors, t/yr."""
+        return self.emission_t.sum(axis=1)
+
+    def zone_mask(self, zone: str) -> np.ndarray:
+        """[S] bool: cities of ``zone`` ("all" = every city)."""
+        if zone == "all":
+            return np.ones(len(self.cities), dtype=bool)
+        return self.zone == zone
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _table_path(folder: Path, name: str) -> Path | None:
+    for ext in (".parquet", ".csv"):
+        p = folder / f"{name}{ext}"
+        if p.exists():
+            return p
+    return None
+
+
+def _read_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    try:
+        if path.suffix == ".parquet":
+            df = pd.read_parquet(path)
+        else:
+            df = pd.read_csv(path, keep_default_na=False, na_values=[""], skipinitialspace=True)
+    except Exception as exc:  # unreadable file: one clear problem, no traceback
+        return None, [Problem(path.name, f"cannot read {name} table: {exc}")]
+    df.columns = [str(c).strip() for c in df.columns]
+    for col in TABLES[name].columns:  # ids are text even when they look like numbers
+        if col.kind == "str" and col.name in df.columns:
+            df[col.name] = df[col.name].where(df[col.name].isna(), df[col.name].astype(str).str.strip())
+    return df, []
+
+
+def read_tables(folder: Path) -> tuple[dict, dict, list[Problem]]:
+    """Read every table of the package: (tables, file names, problems)."""
+    tables, files, problems = {}, {}, []
+    for name, spec in TABLES.items():
+        path = _table_path(folder, name)
+        files[name] = f"{name}.csv" if path is None else path.name
+        if path is None:
+            if not spec.optional_file:
+                problems.append(Problem(f"{folder}/{name}.csv", f"required file {name}.csv (or "
+                                        f"{name}.parquet) is missing from the region folder"))
+            tables[name] = None
+            continue
+        tables[name], read_problems = _read_table(path, name)
+        problems += read_problems
+    return tables, files, problems
+
+
+def _read_region_yaml(folder: Path) -> tuple[dict, list[Problem]]:
+    path = folder / "region.yaml"
+    if not path.exists():
+        return {}, [Problem("region.yaml", "region.yaml is missing: add name, description, "
+                            "base_year, sources and notes", severity="warning")]
+    try:
+        info = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return {}, [Problem("region.yaml", f"invalid YAML: {getattr(exc, 'problem', exc)}",
+                            row=mark.line + 1 if mark else None)]
+    if not isinstance(info, dict):
+        return {}, [Problem("region.yaml", "must be a mapping of keys (name, description, ...)")]
+    return info, []
+
+
+def _select_year(df: pd.DataFrame, file: str, year: int | None,
+                 base_year: int | None) -> tuple[pd.DataFrame, int | None, list[Problem]]:
+    """Keep the rows of one year; tables without a year column apply to every year."""
+    if "year" not in df.columns:
+        return df, year, []
+    years = pd.to_numeric(df["year"], errors="coerce")
+    present = sorted({int(y) for y in years.dropna()})
+    if year is None:
+        if len(present) == 1:
+            year = present[0]
+        elif base_year in present:
+            year = base_year
+        else:
+            return df, None, [Problem(file, f"the table has several years {present}: set `year:` "
+                                            "in the scenario to choose one", column="year")]
+    if year not in present:
+        return df, year, [Problem(file, f"no rows for year {year}; years present: {present}",
+                                  column="year")]
+    return df[years == year], year, []
+
+
+def load_region(folder: str | Path, year: int | None = None) -> RegionData:
+    """Read, check and convert the region folder; raise InputError listing every problem."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise_if_errors([Problem(str(folder), "region folder does not exist")])
+    info, problems = _read_region_yaml(folder)
+    tables, files, read_problems = read_tables(folder)
+    problems += read_problems
+    for name, df in tables.items():
+        if df is not None:
+            problems += checks.check_table(TABLES[name], df, files[name])
+    raise_if_errors(problems)  # cross-references need well-formed tables
+    problems += checks.check_cross_references(tables, files)
+    base_year = info.get("base_year") if isinstance(info.get("base_year"), int) else None
+    for name in YEARLY_TABLES:
+        if tables[name] is not None:
+            tables[name], year, year_problems = _select_year(tables[name], files[name], year,
+                                                             base_year)
+            problems += year_problems
+    warnings = raise_if_errors(problems)
+    hashes = {p.name: sha256_file(p) for p in sorted(folder.iterdir())
+              if p.is_file() and (p.stem in TABLES or p.name == "region.yaml")}
+    return _to_arrays(folder, info, year, tables, hashes, tuple(warnings))
+
+
+def _ordered_unique(values) -> tuple[str, ...]:
+    return tuple(pd.unique(pd.Series(values, dtype=str)))
+
+
+def _to_arrays(folder, info, year, t, hashes, warnings) -> RegionData:
+    cities_df = t["cities"].set_index("city")
+    measures_df = t["measures"].set_index("measure")
+    cities = tuple(cities_df.index)
+    sectors = _ordered_unique(t["emissions"]["sector"])
+    pollutants = _ordered_unique(t["emissions"]["pollutant"])
+    measures = tuple(measures_df.index)
+    city_ix, sector_ix, pol_ix, meas_ix = (pd.Index(x) for x in (cities, sectors, pollutants,
+                                                                  measures))
+    S, K, P, M = len(cities), len(sectors), len(pollutants), len(measures)
+
+    em = t["emissions"]
+    emission_t = np.zeros((S, K, P))
+    np.add.at(emission_t, (city_ix.get_indexer(em["city"]), sector_ix.get_indexer(em["sector"]),
+                           pol_ix.get_indexer(em["pollutant"])), em["emission_t"].astype(float))
+
+    eff_df = t["efficiencies"]
+    efficiency = np.zeros((M, P))
+    efficiency[meas_ix.get_indexer(eff_df["measure"]), pol_ix.get_indexer(eff_df["pollutant"])] = \
+        eff_df["efficiency"].astype(float)
+
+    measure_sector = sector_ix.get_indexer(measures_df["sector"])
+    measure_ref = pol_ix.get_indexer(measures_df["ref_pollutant"])
+    max_app = np.tile(measures_df["max_application"].astype(float).to_numpy(), (S, 1))
+    if t["applicability"] is not None:
+        ap = t["applicability"]
+        max_app[city_ix.get_indexer(ap["city"]), meas_ix.get_indexer(ap["measure"])] = \
+            ap["max_application"].astype(float)
+    # A measure is costed per tonne of its reference pollutant: where the city has none of it in
+    # the measure's sector there is nothing to treat (and the other removals would be free).
+    ref_emission = emission_t[:, measure_sector, measure_ref]  # [S, M]
+    max_app = np.where(ref_emission > 0, max_app, 0.0)
+
+    metrics, receptors, receptor_pop, transport, baseline = _air_quality_arrays(t, cities,
+                                                                                 city_ix, pol_ix)
+    theta = (measures_df["theta_cny_per_t"].astype(float).fillna(0).to_numpy()
+             if "theta_cny_per_t" in measures_df else np.zeros(M))
+    cost_factor = (cities_df["cost_factor"].astype(float).fillna(1.0).to_numpy()
+                   if "cost_factor" in cities_df else np.ones(S))
+    return RegionData(
+        folder=folder, name=str(info.get("name", folder.name)), year=year, info=info,
+        cities=cities, sectors=sectors, pollutants=pollutants, measures=measures,
+        metrics=metrics, receptors=receptors, city_table=cities_df, measure_table=measures_df,
+        zone=cities_df["zone"].astype(str).to_numpy(),
+        population=cities_df["population"].astype(float).to_numpy(),
+        gdp_bn_cny=cities_df["gdp_bn_cny"].astype(float).to_numpy(),
+        cost_factor=cost_factor, emission_t=emission_t, measure_sector=measure_sector,
+        measure_group=measures_df["group"].astype(str).to_numpy(), measure_ref=measure_ref,
+        cost_cny_per_t=measures_df["cost_cny_per_t"].astype(float).to_numpy(),
+        theta_cny_per_t=theta, efficiency=efficiency, max_application=max_app,
+        transport_ugm3_per_kt=transport, baseline_ugm3=baseline,
+        receptor_population=receptor_pop, files=hashes, warnings=warnings,
+    )
+
+
+def _air_quality_arrays(t, cities, city_ix, pol_ix):
+    """Metrics, receptors, receptor population, T[q,r,s,p] and C0[q,r]."""
+    if t["receptors"] is not None:
+        rec_df = t["receptors"]
+        receptors = tuple(rec_df["receptor"].astype(str))
+        receptor_pop = rec_df["population"].astype(float).to_numpy()
+    else:
+        receptors = cities
+        receptor_pop = t["cities"]["population"].astype(float).to_numpy()
+    tr, conc = t["transport"], t["concentrations"]
+    metric_sources = [df["metric"] for df in (tr, conc) if df is not None]
+    metrics = _ordered_unique(pd.concat(metric_sources)) if metric_sources else ()
+    met_ix, rec_ix = pd.Index(metrics), pd.Index(receptors)
+    transport = np.zeros((len(metrics), len(receptors), len(cities), len(pol_ix)))
+    if tr is not None:
+        transport[met_ix.get_indexer(tr["metric"]), rec_ix.get_indexer(tr["receptor"]),
+                  city_ix.get_indexer(tr["source"]), pol_ix.get_indexer(tr["pollutant"])] = \
+            tr["coef_ugm3_per_kt"].astype(float)
+    baseline = np.full((len(metrics), len(receptors)), np.nan)
+    if conc is not None:
+        baseline[met_ix.get_indexer(conc["metric"]), rec_ix.get_indexer(conc["receptor"])] = \
+            conc["baseline_ugm3"].astype(float)
+    return metrics, receptors, receptor_pop, transport, baseline

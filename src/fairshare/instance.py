@@ -1,0 +1,256 @@
+"""Scenario + region data -> an :class:`Instance`: every number the model needs.
+
+This is where targets, caps and rules are resolved against the region (which
+receptors, which limit in µg/m³, which cities) and checked: a scenario naming a
+city, zone, metric or pollutant the region does not define gets one clear
+problem per reference. The model code reads only the arrays prepared here.
+
+Model units: emissions and reductions in kt/yr, costs in million CNY/yr
+(``mcny``); concentrations in µg/m³.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from fairshare.data import RegionData
+from fairshare.errors import Problem, raise_if_errors
+
+T_PER_KT = 1000.0
+CNY_PER_MCNY = 1e6
+MCNY_PER_BN_CNY = 1000.0
+
+
+@dataclass
+class AqTargets:
+    """Concentration limits, one row per (metric, receptor): the tightest target given."""
+
+    metric: np.ndarray      # [n] index into data.metrics
+    receptor: np.ndarray    # [n] index into data.receptors
+    limit_ugm3: np.ndarray  # [n]
+    source: list[str]       # [n] which scenario entry set the limit, e.g. "targets[0]"
+
+
+@dataclass
+class ExposureTarget:
+    metric: int
+    weight: np.ndarray      # [R] population share of each receptor (sums to 1 over those chosen)
+    limit_ugm3: float
+    label: str
+
+
+@dataclass
+class EmissionCap:
+    pollutant: int
+    cities: np.ndarray      # [S] bool
+    cap_kt: float           # post-control emissions of the zone must be <= cap_kt
+    label: str
+
+
+@dataclass
+class BurdenCap:
+    cities: np.ndarray      # [S] bool
+    max_share_of_gdp: float
+    label: str
+
+
+@dataclass
+class Instance:
+    data: RegionData
+    scenario: object
+    aq: AqTargets
+    exposure: list[ExposureTarget] = field(default_factory=list)
+    caps: list[EmissionCap] = field(default_factory=list)
+    burden_caps: list[BurdenCap] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)  # seconds per stage, for summary.json
+
+    @cached_property
+    def removal_kt(self) -> np.ndarray:
+        """[S, M, P] reduction at full application of each measure, kt/yr."""
+        d = self.data
+        e_kt = d.emission_t[:, d.measure_sector, :] / T_PER_KT  # [S, M, P]
+        return e_kt * d.efficiency[None, :, :]
+
+    @cached_property
+    def kappa_mcny(self) -> np.ndarray:
+        """[S, M] annual cost at full application, million CNY/yr (DESIGN §2 kappa)."""
+        d = self.data
+        m = np.arange(len(d.measures))
+        ref_removed_t = d.emission_t[:, d.measure_sector, d.measure_ref] * d.efficiency[m, d.measure_ref]
+        return d.cost_factor[:, None] * d.cost_cny_per_t[None, :] * ref_removed_t / CNY_PER_MCNY
+
+    @property
+    def gdp_mcny(self) -> np.ndarray:
+        return self.data.gdp_bn_cny * MCNY_PER_BN_CNY
+
+    @cached_property
+    def mtfr_ugm3(self) -> np.ndarray:
+        """[Q, R] lowest concentration reachable with every measure at its limit."""
+        from fairshare.mtfr import compute_mtfr
+        return compute_mtfr(self)
+
+
+# --- resolving the scenario ---------------------------------------------------------------
+
+def _hint(name: str, choices) -> str:
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class _Resolver:
+    """Collects problems while resolving scenario references against the region."""
+
+    def __init__(self, data: RegionData, scenario):
+        self.data = data
+        self.sc = scenario
+        self.file = str(getattr(scenario, "source_file", None) or "scenario")
+        self.problems: list[Problem] = []
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(Problem(self.file, message, column=where))
+
+    def index(self, where: str, kind: str, value: str, choices: tuple[str, ...]) -> int | None:
+        if value in choices:
+            return choices.index(value)
+        self.problem(where, f"{kind} '{value}' is not defined by region '{self.data.name}' "
+                            f"(known: {', '.join(choices[:12])}{' ...' if len(choices) > 12 else ''})"
+                            f"{_hint(value, choices)}")
+        return None
+
+    def metric(self, where: str, metric: str) -> int | None:
+        q = self.index(where + ".metric", "metric", metric, self.data.metrics)
+        if q is not None and not np.any(self.data.transport_ugm3_per_kt[q]):
+            self.problem(where + ".metric", f"the transport table has no coefficients for metric "
+                                            f"'{metric}': a target on it cannot be planned")
+            return None
+        return q
+
+    def receptors(self, where: str, receptors) -> np.ndarray | None:
+        if receptors in (None, "all"):
+            return np.arange(len(self.data.receptors))
+        idx = [self.index(f"{where}.receptors", "receptor", r, self.data.receptors)
+               for r in receptors]
+        return None if any(i is None for i in idx) else np.array(idx, dtype=int)
+
+    def cities(self, where: str, cities) -> np.ndarray | None:
+        if cities in (None, "all"):
+            return np.ones(len(self.data.cities), dtype=bool)
+        idx = [self.index(f"{where}.cities", "city", c, self.data.cities) for c in cities]
+        if any(i is None for i in idx):
+            return None
+        mask = np.zeros(len(self.data.cities), dtype=bool)
+        mask[idx] = True
+        return mask
+
+    def zone(self, where: str, zone: str) -> np.ndarray | None:
+        if zone == "all":
+            return self.data.zone_mask("all")
+        zones = tuple(dict.fromkeys(self.data.zone))
+        return None if self.index(where, "zone", zone, zones) is None else self.data.zone_mask(zone)
+
+
+def build_instance(data: RegionData, scenario) -> Instance:
+    """Resolve every target and rule of ``scenario`` on ``data``; raise InputError on problems."""
+    res = _Resolver(data, scenario)
+    inst = Instance(data=data, scenario=scenario, aq=AqTargets(np.zeros(0, int), np.zeros(0, int),
+                                                               np.zeros(0), []))
+    limits: dict[tuple[int, int], tuple[float, str]] = {}
+    for i, t in enumerate(scenario.targets):
+        where = f"targets[{i}]"
+        if getattr(t, "emission_cap", None) is not None:
+            _resolve_cap(res, inst, t, where)
+        elif getattr(t, "exposure", None) is not None:
+            _resolve_exposure(res, inst, t, where)
+        else:
+            _resolve_concentration(res, inst, t, where, limits)
+    for i, rule in enumerate(scenario.fairness):
+        _resolve_fairness(res, inst, rule, f"fairness[{i}]")
+    _check_objective(res, scenario)
+    raise_if_errors(res.problems)
+    keys = sorted(limits)
+    inst.aq = AqTargets(metric=np.array([k[0] for k in keys], dtype=int),
+                        receptor=np.array([k[1] for k in keys], dtype=int),
+                        limit_ugm3=np.array([limits[k][0] for k in keys]),
+                        source=[limits[k][1] for k in keys])
+    return inst
+
+
+def _resolve_concentration(res: _Resolver, inst: Instance, t, where: str, limits: dict) -> None:
+    q = res.metric(where, t.metric)
+    rec = res.receptors(where, t.receptors)
+    if q is None or rec is None:
+        return
+    c0 = inst.data.baseline_ugm3[q, rec]
+    missing = np.isnan(c0)
+    if missing.any():
+        names = [inst.data.receptors[r] for r in rec[missing][:5]]
+        res.problem(where, f"no baseline concentration of {t.metric} for receptor(s) "
+                           f"{', '.join(names)}: add them to concentrations.csv")
+        return
+    if getattr(t, "max_ugm3", None) is not None:
+        lim = np.full(len(rec), float(t.max_ugm3))
+    elif getattr(t, "reduction_pct", None) is not None:
+        lim = c0 * (1 - float(t.reduction_pct) / 100)
+    else:
+        mtfr = inst.mtfr_ugm3[q, rec]
+        lim = c0 - float(t.gap_closure) * (c0 - mtfr)
+    for r, value in zip(rec, lim):
+        key = (q, int(r))
+        if key not in limits or value < limits[key][0]:
+            limits[key] = (float(value), where)
+
+
+def _resolve_exposure(res: _Resolver, inst: Instance, t, where: str) -> None:
+    q = res.metric(where, t.metric)
+    rec = res.receptors(where, getattr(t, "receptors", "all"))
+    if q is None or rec is None:
+        return
+    pop = np.zeros(len(inst.data.receptors))
+    pop[rec] = inst.data.receptor_population[rec]
+    if pop.sum() <= 0:
+        res.problem(where, "the chosen receptors have no population to weight exposure by")
+        return
+    if np.isnan(inst.data.baseline_ugm3[q, rec]).any():
+        res.problem(where, f"some receptors have no baseline concentration of {t.metric}")
+        return
+    inst.exposure.append(ExposureTarget(q, pop / pop.sum(), float(t.max_ugm3), where))
+
+
+def _resolve_cap(res: _Resolver, inst: Instance, t, where: str) -> None:
+    p = res.index(where + ".emission_cap", "pollutant", t.emission_cap, inst.data.pollutants)
+    cities = res.zone(where + ".zone", t.zone)
+    if p is None or cities is None:
+        return
+    base_kt = inst.data.emission_city_t[cities, p].sum() / T_PER_KT
+    if getattr(t, "max_t", None) is not None:
+        cap_kt = float(t.max_t) / T_PER_KT
+    else:
+        cap_kt = base_kt * (1 - float(t.reduction_pct) / 100)
+    inst.caps.append(EmissionCap(p, cities, cap_kt, where))
+
+
+def _resolve_fairness(res: _Resolver, inst: Instance, rule, where: str) -> None:
+    kind = rule.rule
+    if kind == "burden_cap":
+        cities = res.cities(where, getattr(rule, "cities", "all"))
+        if cities is not None:
+            inst.burden_caps.append(BurdenCap(cities, float(rule.max_share_of_gdp), where))
+        return
+    res.problem(where + ".rule", f"fairness rule '{kind}' is not available in this version of "
+                                 "fairshare (available: burden_cap)")
+
+
+def _check_objective(res: _Resolver, scenario) -> None:
+    obj = scenario.objective
+    kind = getattr(obj, "kind", obj)
+    weight = getattr(obj, "fairness_weight", None)
+    if kind != "min_cost" or weight:
+        res.problem("objective", f"objective '{kind}' is not available in this version of "
+                                 "fairshare (available: min_cost)")
+    if getattr(scenario, "cost_model", "linear") != "linear":
+        res.problem("cost_model", "cost_model 'quadratic' is not available in this version of "
+                                  "fairshare (available: linear)")

@@ -1,0 +1,275 @@
+"""Solved model -> tidy tables (DESIGN §6) -> a results folder written atomically.
+
+Tables are computed in numpy from the solution arrays and reported in the units
+of the files: CNY/yr, t/yr, µg/m³. Shadow prices are reported as the marginal
+cost of *tightening* a target by one unit (≥ 0 when the target binds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fairshare.instance import CNY_PER_MCNY, T_PER_KT, Instance
+from fairshare.solve import SolveOutcome, Status
+
+ATTAINMENT_TOL_UGM3 = 1e-6
+APPLIED_MIN = 1e-9  # applications below this are reported as not applied
+
+
+@dataclass
+class Result:
+    """The outcome of one scenario. Tables are empty unless ``status`` is optimal."""
+
+    scenario: str
+    status: Status
+    message: str
+    total_cost: float | None              # CNY/yr
+    cities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    receptors: pd.DataFrame = field(default_factory=pd.DataFrame)
+    measures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summary: dict = field(default_factory=dict)
+    diagnosis: dict | None = None
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient sum_ij |v_i - v_j| / (2 n sum_i v_i) (0 when all are zero)."""
+    v = np.asarray(values, dtype=float)
+    total = v.sum()
+    if len(v) == 0 or total <= 0:
+        return 0.0
+    return float(np.abs(v[:, None] - v[None, :]).sum() / (2 * len(v) * total))
+
+
+def solution_arrays(model, inst: Instance) -> tuple[np.ndarray, np.ndarray]:
+    """(x [S, M] application shares, dE [S, P] reductions in kt/yr) from the solved model."""
+    d = inst.data
+    x = np.array([v.value or 0.0 for v in model.application.values()]).reshape(len(d.cities), -1)
+    dE = np.array([v.value or 0.0 for v in model.reduction.values()]).reshape(len(d.cities), -1)
+    return x, dE
+
+
+def city_table(inst: Instance, x: np.ndarray, dE_kt: np.ndarray) -> pd.DataFrame:
+    d = inst.data
+    cost_cny = (inst.kappa_mcny * x).sum(axis=1) * CNY_PER_MCNY
+    table = {"city": list(d.cities), "cost_cny": cost_cny,
+             "burden": cost_cny / (d.gdp_bn_cny * 1e9)}
+    base_t = d.emission_city_t
+    for p, pol in enumerate(d.pollutants):
+        red_t = dE_kt[:, p] * T_PER_KT
+        table[f"reduction_t_{pol}"] = red_t
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[f"reduction_pct_{pol}"] = np.where(base_t[:, p] > 0, 100 * red_t / base_t[:, p], 0.0)
+    return pd.DataFrame(table)
+
+
+def final_concentration(inst: Instance, dE_kt: np.ndarray) -> np.ndarray:
+    """[Q, R] µg/m³ after control: C0 - T·dE."""
+    d = inst.data
+    return np.nan_to_num(d.baseline_ugm3) - np.einsum("qrsp,sp->qr", d.transport_ugm3_per_kt, dE_kt)
+
+
+def receptor_table(inst: Instance, model, dE_kt: np.ndarray | None) -> pd.DataFrame:
+    d = inst.data
+    Q, R = len(d.metrics), len(d.receptors)
+    target = np.full((Q, R), np.nan)
+    target[inst.aq.metric, inst.aq.receptor] = inst.aq.limit_ugm3
+    price = np.zeros((Q, R))
+    if model is not None and hasattr(model, "aq_target"):
+        for (metric, rec), con in model.aq_target.items():
+            price[d.metrics.index(metric), d.receptors.index(rec)] = \
+                -model.dual.get(con, 0.0) * CNY_PER_MCNY
+    final = final_concentration(inst, dE_kt) if dE_kt is not None else np.full((Q, R), np.nan)
+    with np.errstate(invalid="ignore"):
+        attained = np.where(np.isnan(target), np.nan, final <= target + ATTAINMENT_TOL_UGM3)
+    q_idx, r_idx = np.meshgrid(np.arange(Q), np.arange(R), indexing="ij")
+    frame = pd.DataFrame({
+        "metric": np.asarray(d.metrics, dtype=object)[q_idx.ravel()],
+        "receptor": np.asarray(d.receptors, dtype=object)[r_idx.ravel()],
+        "baseline_ugm3": d.baseline_ugm3.ravel(), "final_ugm3": final.ravel(),
+        "target_ugm3": target.ravel(), "mtfr_ugm3": inst.mtfr_ugm3.ravel(),
+        "attained": pd.array([None if np.isnan(a) else bool(a) for a in attained.ravel()],
+                             dtype="boolean"),
+        "shadow_price_cny_per_ugm3": np.where(np.abs(price) < 1e-9, 0.0, price).ravel(),
+    })
+    has_transport = np.array([d.transport_ugm3_per_kt[q].any() for q in range(Q)])
+    return frame[has_transport[q_idx.ravel()]].reset_index(drop=True)
+
+
+def measure_table(inst: Instance, x: np.ndarray) -> pd.DataFrame:
+    d = inst.data
+    s_idx, m_idx = np.nonzero(x > APPLIED_MIN)
+    table = {"city": np.asarray(d.cities, dtype=object)[s_idx],
+             "sector": np.asarray(d.sectors, dtype=object)[d.measure_sector[m_idx]],
+             "measure": np.asarray(d.measures, dtype=object)[m_idx],
+             "application": x[s_idx, m_idx],
+             "cost_cny": inst.kappa_mcny[s_idx, m_idx] * x[s_idx, m_idx] * CNY_PER_MCNY}
+    removed_t = inst.removal_kt[s_idx, m_idx, :] * x[s_idx, m_idx, None] * T_PER_KT
+    for p, pol in enumerate(d.pollutants):
+        table[f"reduction_t_{pol}"] = removed_t[:, p]
+    return pd.DataFrame(table)
+
+
+def fairness_metrics(cities: pd.DataFrame, inst: Instance) -> dict:
+    burden = cities["burden"].to_numpy()
+    per_capita = cities["cost_cny"].to_numpy() / inst.data.population
+    return {"max_burden": float(burden.max()), "min_burden": float(burden.min()),
+            "mean_burden": float(burden.mean()),
+            "regional_burden": float(cities["cost_cny"].sum() / (inst.data.gdp_bn_cny.sum() * 1e9)),
+            "gini_burden": gini(burden), "gini_cost_per_capita": gini(per_capita)}
+
+
+def constraint_report(inst: Instance, model) -> dict:
+    """Emission caps and burden caps with their values and shadow prices."""
+    d = inst.data
+    caps = []
+    for i, cap in enumerate(inst.caps):
+        con = model.emission_cap[i]
+        base_t = float(d.emission_city_t[cap.cities, cap.pollutant].sum())
+        red_t = float(sum(model.reduction[c, d.pollutants[cap.pollutant]].value or 0.0
+                          for c in np.asarray(d.cities)[cap.cities]) * T_PER_KT)
+        caps.append({"entry": cap.label, "pollutant": d.pollutants[cap.pollutant],
+                     "cap_t": cap.cap_kt * T_PER_KT, "baseline_t": base_t,
+                     "final_t": base_t - red_t,
+                     # dual: million CNY per kt of required reduction -> CNY per t
+                     "shadow_price_cny_per_t": float(model.dual.get(con, 0.0)) * CNY_PER_MCNY / T_PER_KT})
+    burden = []
+    for (i, city), con in model.burden_cap.items():
+        burden.append({"entry": inst.burden_caps[i].label, "city": city,
+                       "max_share_of_gdp": inst.burden_caps[i].max_share_of_gdp,
+                       "shadow_price_cny_per_cny": -float(model.dual.get(con, 0.0))})
+    return {"emission_caps": caps, "burden_caps": burden}
+
+
+def make_result(inst: Instance, model, outcome: SolveOutcome, timings: dict,
+                diagnosis: dict | None = None) -> Result:
+    from fairshare import __version__
+    import pyomo.version
+
+    sc = inst.scenario
+    summary = {
+        "scenario": sc.name, "status": outcome.status.value, "message": outcome.message,
+        "total_cost_cny": None, "objective": None, "objective_unit": "CNY/yr",
+        "price_of_fairness": None,
+        "problem_size": outcome.size,
+        "seconds": {**timings, "build_solver_model": outcome.build_seconds,
+                    "solve": outcome.solve_seconds},
+        "solver": {"name": outcome.solver, "version": outcome.solver_version,
+                   "iterations": outcome.iterations,
+                   "max_primal_infeasibility": outcome.max_primal_infeasibility},
+        "versions": {"fairshare": __version__, "pyomo": pyomo.version.version,
+                     "highs": outcome.solver_version},
+        "region": {"name": inst.data.name, "folder": str(inst.data.folder), "year": inst.data.year},
+        "input_sha256": input_hashes(inst),
+        "scenario_resolved": sc.resolved_dict() if hasattr(sc, "resolved_dict") else {},
+    }
+    result = Result(scenario=sc.name, status=outcome.status, message=outcome.message,
+                    total_cost=None, summary=summary, diagnosis=diagnosis)
+    if outcome.status != Status.OPTIMAL:
+        result.receptors = receptor_table(inst, None, None)
+        summary["diagnosis"] = diagnosis
+        return result
+    x, dE = solution_arrays(model, inst)
+    result.cities = city_table(inst, x, dE)
+    result.receptors = receptor_table(inst, model, dE)
+    result.measures = measure_table(inst, x)
+    result.total_cost = float(result.cities["cost_cny"].sum())
+    summary["total_cost_cny"] = result.total_cost
+    summary["objective"] = outcome.objective * CNY_PER_MCNY
+    summary["fairness"] = fairness_metrics(result.cities, inst)
+    targeted = result.receptors["target_ugm3"].notna()
+    summary["targets_attained"] = int(result.receptors.loc[targeted, "attained"].sum())
+    summary["targets_total"] = int(targeted.sum())
+    summary.update(constraint_report(inst, model))
+    return result
+
+
+def input_hashes(inst: Instance) -> dict:
+    from fairshare.data import sha256_file
+
+    hashes = {f"region/{k}": v for k, v in inst.data.files.items()}
+    for path in getattr(inst.scenario, "loaded_files", None) or [inst.scenario.source_file]:
+        if path is not None and Path(path).exists():
+            hashes[f"scenario/{Path(path).name}"] = sha256_file(Path(path))
+    return dict(sorted(hashes.items()))
+
+
+# --- writing -------------------------------------------------------------------------------
+
+class ResultExists(Exception):
+    """A finished result is already in place and --overwrite was not given."""
+
+
+def result_folder(out_root: Path, name: str) -> Path:
+    folder = (Path(out_root) / name).resolve()
+    if folder.parent != Path(out_root).resolve():
+        raise ValueError(f"scenario name {name!r} would write outside {out_root}")
+    return folder
+
+
+def write_results(result: Result, out_root: str | Path, overwrite: bool = False) -> Path:
+    """Write ``out_root/<scenario>/`` via a temporary folder renamed when complete.
+
+    A run that dies mid-write leaves only a hidden ``.<name>.partial-*`` folder; a
+    finished result is replaced only with ``overwrite``, and then by renames.
+    """
+    out_root = Path(out_root)
+    target = result_folder(out_root, result.scenario)
+    if target.exists() and not overwrite:
+        raise ResultExists(f"{target} already holds a result; use --overwrite to replace it")
+    out_root.mkdir(parents=True, exist_ok=True)
+    tmp = out_root / f".{result.scenario}.partial-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        _write_files(result, tmp)
+        _swap_into_place(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _write_files(result: Result, folder: Path) -> None:
+    if result.status == Status.OPTIMAL:
+        for name in ("cities", "receptors", "measures"):
+            getattr(result, name).to_csv(folder / f"{name}.csv", index=False, float_format="%.10g")
+    if result.diagnosis is not None:
+        _write_json(folder / "diagnosis.json", result.diagnosis)
+    _write_json(folder / "summary.json", result.summary)  # last: its presence marks completion
+
+
+def _write_json(path: Path, obj) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, ensure_ascii=False, default=_json_default)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _json_default(o):
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def _swap_into_place(tmp: Path, target: Path) -> None:
+    if not target.exists():
+        os.rename(tmp, target)
+        return
+    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    os.rename(target, old)
+    try:
+        os.rename(tmp, target)
+    except OSError:
+        os.rename(old, target)  # put the previous result back
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,309 @@
+"""The only module that talks to HiGHS.
+
+A Pyomo model is compiled to matrices by Pyomo's standard-form compiler
+(``pyomo.repn.plugins.standard_form``, mixed form), handed to HiGHS in one
+``passModel``, and the primal values and duals are written back into the Pyomo
+components (``model.dual``). Solver outcomes come back as a :class:`Status`,
+never as an exception. The same module runs the elastic (minimum-violation)
+solve that explains infeasibility and the batch of small LPs behind MTFR.
+
+Dual convention: ``model.dual[con]`` is d(objective)/d(bound) in model units, as
+HiGHS reports it: for a ``<=`` row of a minimisation it is ≤ 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import os
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+import scipy.sparse as sp
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+INF = highspy.kHighsInf
+FEASIBILITY_TOL = 1e-6
+
+
+class Status(str, enum.Enum):
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    TIME_LIMIT = "time_limit"
+    ITERATION_LIMIT = "iteration_limit"
+    ERROR = "error"
+
+    @property
+    def exit_code(self) -> int:
+        return {Status.OPTIMAL: 0, Status.INFEASIBLE: 3}.get(self, 4)
+
+
+_HIGHS_STATUS = {
+    highspy.HighsModelStatus.kOptimal: Status.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: Status.INFEASIBLE,
+    highspy.HighsModelStatus.kUnbounded: Status.UNBOUNDED,
+    highspy.HighsModelStatus.kTimeLimit: Status.TIME_LIMIT,
+    highspy.HighsModelStatus.kIterationLimit: Status.ITERATION_LIMIT,
+}
+
+
+@dataclass
+class LpArrays:
+    """A compiled LP: minimise c·x + offset, row_lo ≤ A x ≤ row_hi, col_lo ≤ x ≤ col_hi."""
+
+    A: sp.csc_array
+    c: np.ndarray
+    offset: float
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    col_lo: np.ndarray
+    col_hi: np.ndarray
+    columns: list          # Pyomo VarData per column
+    rows: list             # Pyomo ConstraintData per row
+
+
+@dataclass
+class SolveOutcome:
+    status: Status
+    objective: float | None = None       # model units (million CNY/yr)
+    message: str = ""
+    solver: str = "HiGHS"
+    solver_version: str = ""
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    iterations: int = 0
+    max_primal_infeasibility: float | None = None
+    size: dict = field(default_factory=dict)
+
+
+def highs_version() -> str:
+    return f"{highspy.Highs().versionMajor()}.{highspy.Highs().versionMinor()}." \
+           f"{highspy.Highs().versionPatch()}"
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """HiGHS prints a banner from C++ on first use; keep the CLI's output clean."""
+    try:
+        fd = os.dup(1)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(fd, 1)
+            os.close(fd)
+
+
+def new_highs(time_limit_s: float | None = None, threads: int = 0,
+              method: str = "choose") -> highspy.Highs:
+    with _quiet_stdout():
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    if time_limit_s:
+        h.setOptionValue("time_limit", float(time_limit_s))
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    h.setOptionValue("solver", method)
+    return h
+
+
+def compile_model(model: pyo.ConcreteModel) -> LpArrays:
+    """Pyomo model -> matrices, one row per constraint (ranged rows kept as one row)."""
+    info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=pyo.minimize)
+    if info.c.shape[0] != 1:
+        raise ValueError("fairshare expects exactly one active objective")
+    A = sp.csr_array(info.A)
+    rhs = np.asarray(info.rhs, dtype=float)
+    sense = np.array([s for _, s in info.rows], dtype=int)
+    cons = [con for con, _ in info.rows]
+    keep, lo, hi = _merge_ranged_rows(cons, sense, rhs)
+    cols = info.columns
+    col_lo = np.array([-INF if v.lb is None else v.lb for v in cols], dtype=float)
+    col_hi = np.array([INF if v.ub is None else v.ub for v in cols], dtype=float)
+    return LpArrays(A=sp.csc_array(A[keep]), c=np.asarray(info.c.todense()).ravel(),
+                    offset=float(np.asarray(info.c_offset).ravel()[0]), row_lo=lo, row_hi=hi,
+                    col_lo=col_lo, col_hi=col_hi, columns=list(cols),
+                    rows=[cons[i] for i in keep])
+
+
+def _merge_ranged_rows(cons, sense, rhs):
+    """Mixed form gives a ranged constraint as two rows (sense +1 and -1); keep one."""
+    keep, lo, hi, seen = [], [], [], {}
+    for i, (con, s) in enumerate(zip(cons, sense)):
+        j = seen.get(id(con))
+        if j is not None:  # second half of a ranged row
+            if s < 0:
+                lo[j] = rhs[i]
+            else:
+                hi[j] = rhs[i]
+            continue
+        seen[id(con)] = len(keep)
+        keep.append(i)
+        lo.append(rhs[i] if s <= 0 else -INF)
+        hi.append(rhs[i] if s >= 0 else INF)
+    return np.array(keep, dtype=int), np.array(lo, dtype=float), np.array(hi, dtype=float)
+
+
+def pass_lp(h: highspy.Highs, lp: LpArrays) -> None:
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = lp.A.shape[1], lp.A.shape[0]
+    model.col_cost_, model.offset_ = lp.c, lp.offset
+    model.col_lower_, model.col_upper_ = lp.col_lo, lp.col_hi
+    model.row_lower_, model.row_upper_ = lp.row_lo, lp.row_hi
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = lp.A.indptr
+    model.a_matrix_.index_ = lp.A.indices
+    model.a_matrix_.value_ = lp.A.data
+    h.passModel(model)
+
+
+def run(h: highspy.Highs) -> tuple[Status, str]:
+    """Run HiGHS and map its model status; never raises."""
+    try:
+        h.run()
+    except Exception as exc:  # a HiGHS failure is an outcome, not a crash
+        return Status.ERROR, f"HiGHS raised: {exc}"
+    ms = h.getModelStatus()
+    status = _HIGHS_STATUS.get(ms, Status.ERROR)
+    text = h.modelStatusToString(ms)
+    if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+        # Presolve could not tell which; solve again without it to find out.
+        h.setOptionValue("presolve", "off")
+        h.run()
+        ms = h.getModelStatus()
+        status, text = _HIGHS_STATUS.get(ms, Status.ERROR), h.modelStatusToString(ms)
+    return status, text
+
+
+def primal_infeasibility(lp: LpArrays, x: np.ndarray) -> float:
+    """Largest violation of a row or column bound by ``x``, in model units."""
+    ax = lp.A @ x
+    rows = np.maximum(np.maximum(lp.row_lo - ax, ax - lp.row_hi), 0)
+    cols = np.maximum(np.maximum(lp.col_lo - x, x - lp.col_hi), 0)
+    return float(max(rows.max(initial=0.0), cols.max(initial=0.0)))
+
+
+def solve_model(model: pyo.ConcreteModel, time_limit_s: float | None = None, threads: int = 0,
+                method: str = "choose") -> SolveOutcome:
+    """Solve ``model`` with HiGHS; load values and duals into it when a solution exists."""
+    t0 = time.perf_counter()
+    lp = compile_model(model)
+    h = new_highs(time_limit_s, threads, method)
+    pass_lp(h, lp)
+    t1 = time.perf_counter()
+    status, text = run(h)
+    t2 = time.perf_counter()
+    info = h.getInfo()
+    out = SolveOutcome(status=status, message=text, solver_version=highs_version(),
+                       build_seconds=t1 - t0, solve_seconds=t2 - t1,
+                       iterations=int(info.simplex_iteration_count + info.ipm_iteration_count),
+                       size={"variables": lp.A.shape[1], "constraints": lp.A.shape[0],
+                             "nonzeros": int(lp.A.nnz)})
+    if status == Status.OPTIMAL:
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
+        out.max_primal_infeasibility = primal_infeasibility(lp, x)
+        if out.max_primal_infeasibility > FEASIBILITY_TOL * 100:
+            out.status = Status.ERROR
+            out.message = (f"HiGHS reported optimal but the solution violates a row by "
+                           f"{out.max_primal_infeasibility:.3g}: numerical trouble")
+            return out
+        out.objective = float(lp.c @ x + lp.offset)
+        _load(model, lp, x, np.asarray(sol.row_dual))
+    elif status == Status.TIME_LIMIT:
+        out.message = (f"time limit of {time_limit_s} s reached after {t2 - t1:.1f} s; "
+                       "raise solver.time_limit_s or try solver.method: ipm")
+    return out
+
+
+def _load(model, lp: LpArrays, x: np.ndarray, row_dual: np.ndarray) -> None:
+    for var, value in zip(lp.columns, x):
+        var.set_value(float(value), skip_validation=True)
+    in_columns = {id(v) for v in lp.columns}
+    for var in model.component_data_objects(pyo.Var, active=True):
+        if id(var) not in in_columns and not var.fixed:  # appears in no row: at its bound
+            var.set_value(max(0.0, var.lb if var.lb is not None else 0.0), skip_validation=True)
+    dual = getattr(model, "dual", None)
+    if isinstance(dual, pyo.Suffix):
+        dual.clear()
+        for con, y in zip(lp.rows, row_dual):
+            dual[con] = float(y)
+
+
+# --- elastic solve: which rules cannot hold together ------------------------------------
+
+@dataclass
+class Violation:
+    constraint: str       # Pyomo component name with index, e.g. aq_target[PM25,beijing]
+    violation: float      # by how much the row is violated, in the row's units
+    bound: float          # the row's bound that was violated
+
+
+def elastic_solve(model: pyo.ConcreteModel, soft: set[str],
+                  time_limit_s: float | None = None) -> tuple[Status, list[Violation]]:
+    """Minimise the total violation of the rows of the components named in ``soft``.
+
+    Each soft row gets nonnegative slack columns, weighted by 1/max(1, |bound|) so
+    rules in different units count by their relative violation. Returns the rows
+    whose slack is positive, largest relative violation first.
+    """
+    lp = compile_model(model)
+    is_soft = np.array([r.parent_component().name in soft for r in lp.rows], dtype=bool)
+    soft_rows = np.flatnonzero(is_soft)
+    up = soft_rows[np.isfinite(lp.row_hi[soft_rows])]   # row can be too high: slack -s
+    down = soft_rows[np.isfinite(lp.row_lo[soft_rows])]  # row can be too low: slack +s
+    n = lp.A.shape[1]
+    extra = sp.csc_array((np.r_[-np.ones(len(up)), np.ones(len(down))],
+                          (np.r_[up, down], np.arange(len(up) + len(down)))),
+                         shape=(lp.A.shape[0], len(up) + len(down)))
+    weight = np.r_[1 / np.maximum(1, np.abs(lp.row_hi[up])),
+                   1 / np.maximum(1, np.abs(lp.row_lo[down]))]
+    elastic = LpArrays(A=sp.hstack([lp.A, extra], format="csc"),
+                       c=np.r_[np.zeros(n), weight], offset=0.0, row_lo=lp.row_lo,
+                       row_hi=lp.row_hi, col_lo=np.r_[lp.col_lo, np.zeros(len(weight))],
+                       col_hi=np.r_[lp.col_hi, np.full(len(weight), INF)], columns=[], rows=[])
+    h = new_highs(time_limit_s)
+    pass_lp(h, elastic)
+    status, _ = run(h)
+    if status != Status.OPTIMAL:
+        return status, []
+    slack = np.asarray(h.getSolution().col_value)[n:]
+    rows = np.r_[up, down]
+    bounds = np.r_[lp.row_hi[up], lp.row_lo[down]]
+    found = [(slack[i] * weight[i], Violation(lp.rows[rows[i]].name, float(slack[i]),
+                                              float(bounds[i])))
+             for i in np.flatnonzero(slack > FEASIBILITY_TOL)]
+    return Status.OPTIMAL, [v for _, v in sorted(found, key=lambda t: -t[0])]
+
+
+# --- many objectives over one polytope (MTFR) ------------------------------------------
+
+def minimise_each(A: sp.csr_array, row_hi: np.ndarray, col_hi: np.ndarray,
+                  costs: np.ndarray) -> np.ndarray:
+    """min c_i·x s.t. A x ≤ row_hi, 0 ≤ x ≤ col_hi, for each row c_i of ``costs``.
+
+    One HiGHS instance, warm-started from the previous basis as the cost changes.
+    Returns the optimal objective per row (nan where not optimal).
+    """
+    h = new_highs()
+    n = A.shape[1]
+    lp = LpArrays(A=sp.csc_array(A), c=np.zeros(n), offset=0.0,
+                  row_lo=np.full(A.shape[0], -INF), row_hi=np.asarray(row_hi, dtype=float),
+                  col_lo=np.zeros(n), col_hi=np.asarray(col_hi, dtype=float), columns=[], rows=[])
+    pass_lp(h, lp)
+    out = np.full(costs.shape[0], np.nan)
+    idx = np.arange(n, dtype=np.int32)
+    for i, c in enumerate(costs):
+        h.changeColsCost(n, idx, np.asarray(c, dtype=float))
+        status, _ = run(h)
+        if status == Status.OPTIMAL:
+            out[i] = h.getInfo().objective_function_value
+    return out
