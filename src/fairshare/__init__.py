@@ -31,6 +31,6 @@ def __getattr__(name):
         from fairshare.results import Result
         return Result
     if name == "Status":
-        from fairshare.solve import Status
+        from fairshare.solver import Status
         return Status
     raise AttributeError(f"module 'fairshare' has no attribute {name!r}")

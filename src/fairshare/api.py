@@ -13,7 +13,7 @@ from fairshare.data import load_region
 from fairshare.instance import Instance, build_instance
 from fairshare.model import build_model as _build
 from fairshare.results import Result, make_result
-from fairshare.solve import Status, elastic_solve, solve_model
+from fairshare.solver import Status, elastic_solve, solve_model
 
 # Rows that define quantities or physics; everything else is a rule that can be relaxed.
 HARD_COMPONENTS = {"reduction_def", "cost_def", "exclusivity", "removal_limit"}

@@ -83,7 +83,7 @@ def run(scenario: Path, out_dir: Path, overwrite: bool):
     from fairshare import api
     from fairshare.results import ResultExists, result_folder, write_results
     from fairshare.scenario import load_scenario
-    from fairshare.solve import Status
+    from fairshare.solver import Status
 
     sc = load_scenario(scenario)
     target = result_folder(out_dir, sc.name)
@@ -145,7 +145,7 @@ def schema():
 
 
 def print_summary(result) -> None:
-    from fairshare.solve import Status
+    from fairshare.solver import Status
 
     s = result.summary
     click.echo(f"scenario {result.scenario}: {result.status.value}"
@@ -189,3 +189,7 @@ def print_diagnosis(diagnosis: dict) -> None:
             click.echo(f"  {v['constraint']}: by {v['violation']:.4g} (bound {v['bound']:.4g})")
         if len(rows) > 20:
             click.echo(f"  ... and {len(rows) - 20} more (see diagnosis.json)")
+
+
+if __name__ == "__main__":
+    main()

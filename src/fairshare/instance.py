@@ -90,7 +90,7 @@ class Instance:
     @cached_property
     def mtfr_ugm3(self) -> np.ndarray:
         """[Q, R] lowest concentration reachable with every measure at its limit."""
-        from fairshare.mtfr import compute_mtfr
+        from fairshare.feasibility import compute_mtfr
         return compute_mtfr(self)
 
 

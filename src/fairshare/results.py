@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from fairshare.instance import CNY_PER_MCNY, T_PER_KT, Instance
-from fairshare.solve import SolveOutcome, Status
+from fairshare.solver import SolveOutcome, Status
 
 ATTAINMENT_TOL_UGM3 = 1e-6
 APPLIED_MIN = 1e-9  # applications below this are reported as not applied

@@ -1,4 +1,4 @@
-"""MTFR: the maximum technically feasible reduction at each receptor.
+r"""MTFR: the maximum technically feasible reduction at each receptor.
 
 For each metric q and receptor r, the lowest concentration reachable with the
 measures alone (bounds, exclusivity groups, removal-share limits; no targets,
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from fairshare.solve import minimise_each
+from fairshare.solver import minimise_each
 
 
 def compute_mtfr(inst) -> np.ndarray:
