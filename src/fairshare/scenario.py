@@ -40,6 +40,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     StrictFloat,
     StrictInt,
     Tag,
@@ -347,7 +348,8 @@ class AbilityToPay(_Spec):
         flat, by_class = self.max_share_of_gdp is not None, self.class_by is not None or bool(self.classes)
         either = "give either max_share_of_gdp or class_by: gdp_per_capita with classes"
         if flat == by_class:
-            raise _custom_error("ability_to_pay_form", f"an ability_to_pay rule must {either}{', not both' if flat else ''}")
+            but = ", not both" if flat else ""
+            raise _custom_error("ability_to_pay_form", f"an ability_to_pay rule must {either}{but}")
         if by_class:
             _check_ability_classes(self)
         return self
@@ -369,7 +371,10 @@ def _check_ability_classes(rule: AbilityToPay) -> None:
 
 
 class Gini(_Spec):
-    """Gini bound: ``Gini(v) <= max`` with ``v[s]`` the burden ``cost[s]/GDP[s]`` or the cost per person (CNY/person/yr)."""
+    """Gini bound: ``Gini(v) <= max``.
+
+    ``v[s]`` is the burden ``cost[s]/GDP[s]`` or the cost per person (CNY per person per year).
+    """
 
     rule: Literal["gini"]
     of: Literal["burden", "cost_per_capita"] = Field("burden", description="what the Gini coefficient is of")
@@ -377,7 +382,10 @@ class Gini(_Spec):
 
 
 class PerCapita(_Spec):
-    """Per-capita emissions band: ``|post[s,p]/POP[s] - sum_s post[s,p] / sum_s POP[s]| <= band`` (t per person per yr)."""
+    """Per-capita emissions band (t per person per year), with ``post = E - dE`` after control:
+
+    ``|post[s,p]/POP[s] - sum_s post[s,p] / sum_s POP[s]| <= band_t_per_person``.
+    """
 
     rule: Literal["per_capita"]
     pollutant: str = Field(description="pollutant id from emissions.csv")
@@ -448,7 +456,8 @@ class Objective(_Spec):
             if options is None:
                 return {"kind": kind}
             if not isinstance(options, dict):
-                raise _custom_error("objective", f"the options under {kind} must be a mapping such as {{fairness_weight: 1e9, fairness_metric: gini}}")
+                example = "{fairness_weight: 1e9, fairness_metric: gini}"
+                raise _custom_error("objective", f"the options under {kind} must be a mapping such as {example}")
             return {"kind": kind, **options}
         if isinstance(value, dict) and set(map(str, value)) <= set(cls.model_fields):
             return value  # built in Python: Objective(kind=..., ...), or an empty mapping
@@ -525,7 +534,7 @@ class Scenario(_Spec):
     )
     description: str = Field("", description="one line saying what the scenario asks")
     region: Path = Field(
-        description="path of the region data package folder, relative to the file that sets it; absolute once loaded"
+        description="path of the region data package folder, relative to the scenario file that sets it"
     )
     year: StrictInt | None = Field(None, description="selects the year columns of the region's tables")
     targets: list[Target] = Field([], description="air-quality targets and emission caps, all to be met")
@@ -538,6 +547,10 @@ class Scenario(_Spec):
     )
     solver: SolverOptions = Field(default_factory=SolverOptions, description="HiGHS options")
     source_file: SkipJsonSchema[Path | None] = Field(None, exclude=True)
+
+    # set by load_scenario: where each key was written, and every file read
+    _lines: dict[str, tuple[str, int]] = PrivateAttr(default_factory=dict)
+    _files: tuple[Path, ...] = PrivateAttr(default=())
 
     @field_validator("name")
     @classmethod
@@ -565,6 +578,25 @@ class Scenario(_Spec):
         """
         return self.model_dump(mode="json", exclude_none=True)
 
+    @property
+    def loaded_files(self) -> tuple[Path, ...]:
+        """Every YAML file read for this scenario, absolute: the file itself, then its ``extends`` bases."""
+        return self._files or ((self.source_file,) if self.source_file is not None else ())
+
+    def locate(self, column: str) -> tuple[str, int | None]:
+        """File (as given) and line that set the key path ``column``, e.g. ``"targets[2].receptors"``.
+
+        For checks against the region data, so their problems carry a line
+        too. Falls back to the nearest enclosing key the files have; gives
+        ``(source_file or "scenario", None)`` for a scenario not read from a file.
+        """
+        fallback = (str(self.source_file or "scenario"), None)
+        while column:
+            if column in self._lines:
+                return self._lines[column]
+            column = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", column) if re.search(r"[.\[]", column) else ""
+        return fallback
+
 
 # ---------------------------------------------------------------------------
 # Public API
@@ -583,6 +615,8 @@ def load_scenario(path: str | Path) -> Scenario:
     problems += validation_problems
     if scenario is None or any(p.severity == "error" for p in problems):
         raise InputError(sorted(problems, key=_file_order))
+    scenario._lines = {_dotted(path): where for path, where in doc.where.items()}
+    scenario._files = tuple(Path(f).resolve() for f in doc.files)
     return scenario
 
 
@@ -598,6 +632,9 @@ def scenario_json_schema() -> dict[str, Any]:
         "description": "path of a base scenario file, relative to this file; this file's keys override it",
     }
     schema["properties"] = {"extends": extends, **schema["properties"]}
+    # a file that extends another may take its region from there
+    schema["required"] = [k for k in schema["required"] if k != "region"]
+    schema["anyOf"] = [{"required": ["region"]}, {"required": ["extends"]}]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "fairshare scenario"}
 
 
@@ -618,6 +655,7 @@ class _Doc:
     file: str
     data: dict[str, Any]
     where: dict[KeyPath, tuple[str, int]]
+    files: list[str]  # this file, then the files it extends
 
 
 def _read_yaml(shown: str) -> tuple[_Doc | None, list[Problem]]:
@@ -638,48 +676,85 @@ def _read_yaml(shown: str) -> tuple[_Doc | None, list[Problem]]:
         return None, [
             Problem(
                 shown,
-                f"the top level must be a mapping of keys (name: ..., region: ..., targets: ...), not {_yaml_kind(data)}",
+                "the top level must be a mapping of keys (name: ..., region: ..., targets: ...),"
+                f" not {_yaml_kind(data)}",
                 node.start_mark.line + 1,
             )
         ]
-    return _Doc(shown, data, where), problems
+    return _Doc(shown, data, where, [shown]), problems
+
+
+class _NameKeyLoader(yaml.SafeLoader):
+    """SafeLoader that keeps mapping keys as written: ``1:`` is the key '1', ``yes:`` the key 'yes'.
+
+    Every key in a scenario is a name, so this turns a stray number or boolean
+    key into an "unknown key" problem instead of a type error.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    "found a key that is not a name", key_node.start_mark,
+                )
+            mapping[key_node.value] = self.construct_object(value_node, deep=deep)
+        return mapping
 
 
 def _parse(text: str, shown: str) -> tuple[yaml.Node | None, Any, dict[KeyPath, tuple[str, int]], list[Problem]]:
     """Compose the node tree (which has the lines), index it, then build the Python data."""
-    loader = yaml.SafeLoader(text)
+    loader = _NameKeyLoader(text)
     try:
         node = loader.get_single_node()
         where: dict[KeyPath, tuple[str, int]] = {}
         problems: list[Problem] = []
         if node is not None:
-            _index_lines(node, (), shown, where, problems)
+            _index_lines(node, (), _LineIndex(shown, where, problems, set()))
         data = loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
     return node, data, where, problems
 
 
-def _index_lines(
-    node: yaml.Node, path: KeyPath, shown: str, where: dict[KeyPath, tuple[str, int]], problems: list[Problem]
-) -> None:
-    """Record the line of every mapping key and list entry below ``node``; flag duplicate keys."""
+@dataclass
+class _LineIndex:
+    """Where ``_index_lines`` writes: lines by key path, duplicate-key problems, nodes already seen."""
+
+    shown: str
+    where: dict[KeyPath, tuple[str, int]]
+    problems: list[Problem]
+    seen: set[int]
+
+
+def _index_lines(node: yaml.Node, path: KeyPath, index: _LineIndex) -> None:
+    """Record the line of every mapping key and list entry below ``node``; flag duplicate keys.
+
+    An alias (``*name``) is the anchored node itself, so problems inside it
+    point at the lines where the anchored values are written; it is indexed
+    once, which also stops a self-referencing alias from recursing forever.
+    Keys brought in by a ``<<:`` merge point at the entry that merges them.
+    """
+    if id(node) in index.seen:
+        return
+    index.seen.add(id(node))
     if isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            where[path + (i,)] = (shown, item.start_mark.line + 1)
-            _index_lines(item, path + (i,), shown, where, problems)
+            index.where[path + (i,)] = (index.shown, item.start_mark.line + 1)
+            _index_lines(item, path + (i,), index)
     elif isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # `<<:` merge keys: merged values fall back to the parent's line
-            key_path = path + (key_node.value,)
-            line = key_node.start_mark.line + 1
-            if key_path in where:
-                problems.append(
-                    Problem(shown, f"key '{key_node.value}' appears twice (lines {where[key_path][1]} and {line}); keep one", line, _dotted(key_path))
-                )
-            where[key_path] = (shown, line)
-            _index_lines(value_node, key_path, shown, where, problems)
+            key_path, line = path + (key_node.value,), key_node.start_mark.line + 1
+            if key_path in index.where:
+                first = index.where[key_path][1]
+                message = f"key '{key_node.value}' appears twice (lines {first} and {line}); keep one"
+                index.problems.append(Problem(index.shown, message, line, _dotted(key_path)))
+            index.where[key_path] = (index.shown, line)
+            _index_lines(value_node, key_path, index)
 
 
 def _yaml_syntax_problem(shown: str, exc: yaml.YAMLError) -> Problem:
@@ -714,10 +789,11 @@ def _read_chain(shown: str, chain: tuple[tuple[Path, str], ...]) -> tuple[_Doc |
     ref = doc.data.pop("extends")
     _, line = doc.where.pop(("extends",))
     if not chain and "name" not in doc.data:
-        problems.append(
-            Problem(shown, f"this scenario extends {_show(ref)} but has no name of its own; add name: (each scenario"
-                    " needs its own, as it names the results folder)", line, "name")
+        message = (
+            f"this scenario extends {_show(ref)} but has no name of its own; add name: ..."
+            " (each scenario needs its own, as it names the results folder)"
         )
+        problems.append(Problem(shown, message, line, "name"))
     base_shown, problem = _base_file(shown, ref, line, chain)
     if problem is not None:
         return None, problems + [problem]
@@ -730,7 +806,8 @@ def _read_chain(shown: str, chain: tuple[tuple[Path, str], ...]) -> tuple[_Doc |
 def _base_file(shown: str, ref: Any, line: int, chain: tuple[tuple[Path, str], ...]) -> tuple[str, Problem | None]:
     """The base file named by ``extends:`` (relative to ``shown``), or the problem with it."""
     if not isinstance(ref, str) or not ref.strip():
-        return "", Problem(shown, "extends must be the path of another scenario file, e.g. extends: base.yaml", line, "extends")
+        message = "extends must be the path of another scenario file, e.g. extends: base.yaml"
+        return "", Problem(shown, message, line, "extends")
     base_shown = str(Path(shown).parent / ref)
     visited = [resolved for resolved, _ in chain] + [Path(shown).resolve()]
     if Path(base_shown).resolve() in visited:
@@ -738,7 +815,8 @@ def _base_file(shown: str, ref: Any, line: int, chain: tuple[tuple[Path, str], .
         cycle = names[visited.index(Path(base_shown).resolve()):] + [base_shown]
         return "", Problem(shown, f"extends makes a cycle: {' extends '.join(cycle)}", line, "extends")
     if not Path(base_shown).is_file():
-        return "", Problem(shown, f"the base scenario file '{base_shown}' named by extends does not exist", line, "extends")
+        message = f"the base scenario file '{base_shown}' named by extends does not exist"
+        return "", Problem(shown, message, line, "extends")
     return base_shown, None
 
 
@@ -755,7 +833,7 @@ def _merge(base: _Doc, child: _Doc) -> _Doc:
     data = _deep_merge(base.data, child.data, (), replaced)
     where = {p: w for p, w in base.where.items() if not any(p[: len(r)] == r for r in replaced)}
     where.update(child.where)
-    return _Doc(child.file, data, where)
+    return _Doc(child.file, data, where, child.files + base.files)
 
 
 def _deep_merge(base: dict, child: dict, path: KeyPath, replaced: list[KeyPath]) -> dict:
@@ -776,9 +854,8 @@ def _region_problems(doc: _Doc) -> list[Problem]:
         return []
     file, line = doc.where.get(("region",), (doc.file, None))
     what = "is a file, not a folder" if Path(region).exists() else "does not exist"
-    return [
-        Problem(file, f"region folder '{region}' {what} (region is relative to the scenario file that sets it)", line, "region")
-    ]
+    message = f"region folder '{region}' {what} (region is relative to the scenario file that sets it)"
+    return [Problem(file, message, line, "region")]
 
 
 def _reserved_key_problems(doc: _Doc) -> list[Problem]:
@@ -787,7 +864,8 @@ def _reserved_key_problems(doc: _Doc) -> list[Problem]:
         return []
     doc.data.pop("source_file")
     file, line = doc.where.get(("source_file",), (doc.file, None))
-    return [Problem(file, "unknown key 'source_file' (it is set by fairshare when a file is loaded)", line, "source_file")]
+    message = "unknown key 'source_file' (it is set by fairshare when a file is loaded)"
+    return [Problem(file, message, line, "source_file")]
 
 
 # ---------------------------------------------------------------------------
@@ -871,9 +949,12 @@ def _message(err: Any) -> str:
         return f"{key} is {_show(value)}{_did_you_mean(value, allowed)}; use {_or_list(allowed)}"
     if kind == "union_tag_invalid":
         tag = ctx.get("tag")
-        return f"'{tag}' is not a fairness rule{_did_you_mean(tag, _FAIRNESS_RULES)}; rules: {', '.join(_FAIRNESS_RULES)}"
+        rules = ", ".join(_FAIRNESS_RULES)
+        return f"'{tag}' is not a fairness rule{_did_you_mean(tag, _FAIRNESS_RULES)}; rules: {rules}"
     if kind == "union_tag_not_found":
         return f"missing key 'rule': say which fairness rule this is, one of {', '.join(_FAIRNESS_RULES)}"
+    if kind == "all_or_ids":
+        return f"{key} {err['msg']}"
     if kind in _TYPE_WORDS:
         return f"{key} must be {_TYPE_WORDS[kind]}, not {_show(value)}"
     return str(err["msg"]).removeprefix("Value error, ")
@@ -906,7 +987,12 @@ def _unknown_key_message(key: str, allowed: list[str]) -> str:
 
 def _range_text(field: Any, ctx: dict) -> str:
     """'greater than 0 and less than 100', from the field's bounds (or the error's one bound)."""
-    words = {at.Gt: ("gt", "greater than"), at.Ge: ("ge", "at least"), at.Lt: ("lt", "less than"), at.Le: ("le", "at most")}
+    words = {
+        at.Gt: ("gt", "greater than"),
+        at.Ge: ("ge", "at least"),
+        at.Lt: ("lt", "less than"),
+        at.Le: ("le", "at most"),
+    }
     bounds = [m for m in (field.metadata if field is not None else []) if type(m) in words]
     if bounds:
         return " and ".join(f"{words[type(m)][1]} {_show(getattr(m, words[type(m)][0]))}" for m in bounds)
