@@ -73,13 +73,15 @@ def diagnose(inst: Instance, model: pyo.ConcreteModel, time_limit_s: float | Non
     """Why a scenario is infeasible: targets below their MTFR, then the rules that conflict."""
     d = inst.data
     below = []
-    mtfr = inst.mtfr_ugm3[inst.aq.metric, inst.aq.receptor]
+    mtfr = inst.mtfr(inst.aq.metric, inst.aq.receptor)
     for i in np.flatnonzero(inst.aq.limit_ugm3 < mtfr - MTFR_TOL_UGM3):
         below.append({"metric": d.metrics[inst.aq.metric[i]],
                       "receptor": d.receptors[inst.aq.receptor[i]],
                       "target_ugm3": float(inst.aq.limit_ugm3[i]), "mtfr_ugm3": float(mtfr[i]),
                       "entry": inst.aq.source[i]})
-    soft = {c.name for c in model.component_objects(pyo.Constraint, active=True)} - HARD_COMPONENTS
+    soft = {c.name for c in model.component_objects(pyo.Constraint, active=True)}
+    soft |= {b.name for b in getattr(model, "_fs_matrix_rows", [])}
+    soft -= HARD_COMPONENTS
     status, violations = elastic_solve(model, soft, time_limit_s)
     return {
         "targets_below_mtfr": below,

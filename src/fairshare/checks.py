@@ -71,13 +71,16 @@ def check_columns(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
 
 def _check_numeric(col: Column, series: pd.Series, file: str) -> list[Problem]:
     problems = []
-    values = pd.to_numeric(series, errors="coerce")
-    blank = series.isna() | (series.astype(str).str.strip() == "")
-    bad = values.isna() & ~blank
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values, blank, bad = series.astype(float), series.isna(), None
+    else:  # text in a number column: find the cells that do not parse
+        values = pd.to_numeric(series, errors="coerce")
+        blank = series.isna() | (series.astype(str).str.strip() == "")
+        bad = values.isna() & ~blank
     if blank.any():
         problems += _row_problems(file, col.name, spreadsheet_rows(series.index[blank]),
                                   f"empty cell: a number is needed ({col.unit})")
-    if bad.any():
+    if bad is not None and bad.any():
         rows = spreadsheet_rows(series.index[bad])
         sample = series[bad].iloc[0]
         problems += _row_problems(file, col.name, rows,
@@ -118,7 +121,7 @@ def _check_range(col: Column, values: pd.Series, file: str) -> list[Problem]:
 
 
 def _check_text(col: Column, series: pd.Series, file: str) -> list[Problem]:
-    blank = series.isna() | (series.astype(str).str.strip() == "")
+    blank = series.isna() | (series == "")  # ids were stripped when read
     if not blank.any() or not col.required:
         return []
     return _row_problems(file, col.name, spreadsheet_rows(series.index[blank]),

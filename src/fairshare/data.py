@@ -98,8 +98,17 @@ def _read_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Proble
     df.columns = [str(c).strip() for c in df.columns]
     for col in TABLES[name].columns:  # ids are text even when they look like numbers
         if col.kind == "str" and col.name in df.columns:
-            df[col.name] = df[col.name].where(df[col.name].isna(), df[col.name].astype(str).str.strip())
+            df[col.name] = _as_ids(df[col.name])
     return df, []
+
+
+def _as_ids(series: pd.Series) -> pd.Series:
+    """Text ids, stripped; empty cells stay missing (checks report them)."""
+    if pd.api.types.is_string_dtype(series) or series.dtype == object:
+        text = series.astype("string").str.strip()
+    else:  # ids written as numbers, e.g. 110000
+        text = series.astype("string")
+    return text.where(text.notna(), None)
 
 
 def read_tables(folder: Path) -> tuple[dict, dict, list[Problem]]:

@@ -23,21 +23,28 @@ import scipy.sparse as sp
 from fairshare.solver import minimise_each
 
 
-def compute_mtfr(inst) -> np.ndarray:
-    """[Q, R] MTFR in µg/m³ (nan for metrics without transport coefficients)."""
+# Above this many (receptor x column) LP entries the results table leaves mtfr_ugm3 empty
+# rather than spend minutes on it; `fairshare mtfr` computes it in any case.
+REPORT_BUDGET = 2_000_000
+
+
+def compute_mtfr(inst, metric: np.ndarray, receptor: np.ndarray) -> np.ndarray:
+    """MTFR in µg/m³ of each (metric[i], receptor[i]) pair: one LP per pair, warm-started."""
     from fairshare.model.measures import technology_rows
 
     d = inst.data
-    Q, R = len(d.metrics), len(d.receptors)
-    out = np.full((Q, R), np.nan)
+    out = np.full(len(metric), np.nan)
+    if len(metric) == 0:
+        return out
     ex, _, rm, _ = technology_rows(inst)
     A = sp.vstack([ex, rm], format="csr")
     col_hi = d.max_application.ravel()
-    for q in range(Q):
-        T = d.transport_ugm3_per_kt[q]  # [R, S, P]
+    for q in np.unique(metric):
+        pick = np.flatnonzero(metric == q)
+        T = d.transport_ugm3_per_kt[q, receptor[pick]]  # [n, S, P]
         if not T.any():
             continue
-        W = np.einsum("rsp,smp->rsm", T, inst.removal_kt).reshape(R, -1)  # µg/m³ at x = 1
+        W = np.einsum("rsp,smp->rsm", T, inst.removal_kt).reshape(len(pick), -1)  # µg/m³ at x=1
         best = -minimise_each(A, np.ones(A.shape[0]), col_hi, -W)
-        out[q] = np.nan_to_num(d.baseline_ugm3[q]) - best
+        out[pick] = np.nan_to_num(d.baseline_ugm3[q, receptor[pick]]) - best
     return out

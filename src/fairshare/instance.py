@@ -67,6 +67,7 @@ class Instance:
     caps: list[EmissionCap] = field(default_factory=list)
     burden_caps: list[BurdenCap] = field(default_factory=list)
     timings: dict = field(default_factory=dict)  # seconds per stage, for summary.json
+    _mtfr: dict = field(default_factory=dict, repr=False)  # (q, r) -> MTFR µg/m³
 
     @cached_property
     def removal_kt(self) -> np.ndarray:
@@ -87,11 +88,29 @@ class Instance:
     def gdp_mcny(self) -> np.ndarray:
         return self.data.gdp_bn_cny * MCNY_PER_BN_CNY
 
-    @cached_property
+    def mtfr(self, metric, receptor) -> np.ndarray:
+        """MTFR (µg/m³) of the (metric[i], receptor[i]) pairs, computed once per pair."""
+        from fairshare.feasibility import compute_mtfr
+
+        metric, receptor = np.asarray(metric, dtype=int), np.asarray(receptor, dtype=int)
+        missing = [i for i, key in enumerate(zip(metric.tolist(), receptor.tolist()))
+                   if key not in self._mtfr]
+        if missing:
+            values = compute_mtfr(self, metric[missing], receptor[missing])
+            self._mtfr.update(zip(zip(metric[missing].tolist(), receptor[missing].tolist()),
+                                  values.tolist()))
+        return np.array([self._mtfr[k] for k in zip(metric.tolist(), receptor.tolist())])
+
+    @property
     def mtfr_ugm3(self) -> np.ndarray:
         """[Q, R] lowest concentration reachable with every measure at its limit."""
-        from fairshare.feasibility import compute_mtfr
-        return compute_mtfr(self)
+        Q, R = len(self.data.metrics), len(self.data.receptors)
+        q, r = np.meshgrid(np.arange(Q), np.arange(R), indexing="ij")
+        return self.mtfr(q.ravel(), r.ravel()).reshape(Q, R)
+
+    def mtfr_is_cheap(self, n_pairs: int) -> bool:
+        from fairshare.feasibility import REPORT_BUDGET
+        return n_pairs * self.data.max_application.size <= REPORT_BUDGET
 
 
 # --- resolving the scenario ---------------------------------------------------------------
@@ -111,7 +130,9 @@ class _Resolver:
         self.problems: list[Problem] = []
 
     def problem(self, where: str, message: str) -> None:
-        self.problems.append(Problem(self.file, message, column=where))
+        locate = getattr(self.sc, "locate", None)
+        file, line = locate(where) if locate else (self.file, None)
+        self.problems.append(Problem(file, message, row=line, column=where))
 
     def index(self, where: str, kind: str, value: str, choices: tuple[str, ...]) -> int | None:
         if value in choices:
@@ -196,7 +217,7 @@ def _resolve_concentration(res: _Resolver, inst: Instance, t, where: str, limits
     elif getattr(t, "reduction_pct", None) is not None:
         lim = c0 * (1 - float(t.reduction_pct) / 100)
     else:
-        mtfr = inst.mtfr_ugm3[q, rec]
+        mtfr = inst.mtfr(np.full(len(rec), q), rec)
         lim = c0 - float(t.gap_closure) * (c0 - mtfr)
     for r, value in zip(rec, lim):
         key = (q, int(r))

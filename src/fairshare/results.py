@@ -83,9 +83,8 @@ def receptor_table(inst: Instance, model, dE_kt: np.ndarray | None) -> pd.DataFr
     target[inst.aq.metric, inst.aq.receptor] = inst.aq.limit_ugm3
     price = np.zeros((Q, R))
     if model is not None and hasattr(model, "aq_target"):
-        for (metric, rec), con in model.aq_target.items():
-            price[d.metrics.index(metric), d.receptors.index(rec)] = \
-                -model.dual.get(con, 0.0) * CNY_PER_MCNY
+        duals = np.array([model.aq_target.dual.get(k, 0.0) for k in model.aq_target.keys()])
+        price[inst.aq.metric, inst.aq.receptor] = -duals * CNY_PER_MCNY
     final = final_concentration(inst, dE_kt) if dE_kt is not None else np.full((Q, R), np.nan)
     with np.errstate(invalid="ignore"):
         attained = np.where(np.isnan(target), np.nan, final <= target + ATTAINMENT_TOL_UGM3)
@@ -94,13 +93,28 @@ def receptor_table(inst: Instance, model, dE_kt: np.ndarray | None) -> pd.DataFr
         "metric": np.asarray(d.metrics, dtype=object)[q_idx.ravel()],
         "receptor": np.asarray(d.receptors, dtype=object)[r_idx.ravel()],
         "baseline_ugm3": d.baseline_ugm3.ravel(), "final_ugm3": final.ravel(),
-        "target_ugm3": target.ravel(), "mtfr_ugm3": inst.mtfr_ugm3.ravel(),
+        "target_ugm3": target.ravel(), "mtfr_ugm3": report_mtfr(inst).ravel(),
         "attained": pd.array([None if np.isnan(a) else bool(a) for a in attained.ravel()],
                              dtype="boolean"),
         "shadow_price_cny_per_ugm3": np.where(np.abs(price) < 1e-9, 0.0, price).ravel(),
     })
     has_transport = np.array([d.transport_ugm3_per_kt[q].any() for q in range(Q)])
     return frame[has_transport[q_idx.ravel()]].reset_index(drop=True)
+
+
+def report_mtfr(inst: Instance) -> np.ndarray:
+    """[Q, R] MTFR for the results table: every pair on a regional scale, the targeted
+    pairs (if cheap) or those already known otherwise."""
+    d = inst.data
+    Q, R = len(d.metrics), len(d.receptors)
+    if inst.mtfr_is_cheap(Q * R):
+        return inst.mtfr_ugm3
+    out = np.full((Q, R), np.nan)
+    if inst.mtfr_is_cheap(len(inst.aq.metric)):
+        out[inst.aq.metric, inst.aq.receptor] = inst.mtfr(inst.aq.metric, inst.aq.receptor)
+    for (q, r), value in inst._mtfr.items():
+        out[q, r] = value
+    return out
 
 
 def measure_table(inst: Instance, x: np.ndarray) -> pd.DataFrame:
@@ -187,6 +201,8 @@ def make_result(inst: Instance, model, outcome: SolveOutcome, timings: dict,
     targeted = result.receptors["target_ugm3"].notna()
     summary["targets_attained"] = int(result.receptors.loc[targeted, "attained"].sum())
     summary["targets_total"] = int(targeted.sum())
+    # MTFR is one LP per receptor: at large scale only the targeted ones (or none) are reported.
+    summary["receptors_without_mtfr"] = int(result.receptors["mtfr_ugm3"].isna().sum())
     summary.update(constraint_report(inst, model))
     return result
 

@@ -53,7 +53,11 @@ _HIGHS_STATUS = {
 
 @dataclass
 class LpArrays:
-    """A compiled LP: minimise c·x + offset, row_lo ≤ A x ≤ row_hi, col_lo ≤ x ≤ col_hi."""
+    """A compiled LP: minimise c·x + offset, row_lo ≤ A x ≤ row_hi, col_lo ≤ x ≤ col_hi.
+
+    The first ``len(rows)`` rows are Pyomo constraints (``rows[i]`` its ConstraintData);
+    the rest come from the model's matrix blocks, ``blocks = [(MatrixRows, first row)]``.
+    """
 
     A: sp.csc_array
     c: np.ndarray
@@ -63,7 +67,26 @@ class LpArrays:
     col_lo: np.ndarray
     col_hi: np.ndarray
     columns: list          # Pyomo VarData per column
-    rows: list             # Pyomo ConstraintData per row
+    rows: list             # Pyomo ConstraintData per Pyomo row
+    blocks: list = field(default_factory=list)
+
+    def row_name(self, i: int) -> str:
+        if i < len(self.rows):
+            return self.rows[i].name
+        block, first = self.row_block(i)
+        key = block.index[i - first]
+        return f"{block.name}[{','.join(map(str, key)) if isinstance(key, tuple) else key}]"
+
+    def row_component(self, i: int) -> str:
+        if i < len(self.rows):
+            return self.rows[i].parent_component().name
+        return self.row_block(i)[0].name
+
+    def row_block(self, i: int):
+        for block, first in reversed(self.blocks):
+            if i >= first:
+                return block, first
+        raise IndexError(i)
 
 
 @dataclass
@@ -116,7 +139,8 @@ def new_highs(time_limit_s: float | None = None, threads: int = 0,
 
 
 def compile_model(model: pyo.ConcreteModel) -> LpArrays:
-    """Pyomo model -> matrices, one row per constraint (ranged rows kept as one row)."""
+    """Pyomo model -> matrices, one row per constraint (ranged rows kept as one row),
+    with the model's active matrix blocks (e.g. ``aq_target``) appended as sparse rows."""
     info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=pyo.minimize)
     if info.c.shape[0] != 1:
         raise ValueError("fairshare expects exactly one active objective")
@@ -125,13 +149,43 @@ def compile_model(model: pyo.ConcreteModel) -> LpArrays:
     sense = np.array([s for _, s in info.rows], dtype=int)
     cons = [con for con, _ in info.rows]
     keep, lo, hi = _merge_ranged_rows(cons, sense, rhs)
-    cols = info.columns
-    col_lo = np.array([-INF if v.lb is None else v.lb for v in cols], dtype=float)
-    col_hi = np.array([INF if v.ub is None else v.ub for v in cols], dtype=float)
-    return LpArrays(A=sp.csc_array(A[keep]), c=np.asarray(info.c.todense()).ravel(),
-                    offset=float(np.asarray(info.c_offset).ravel()[0]), row_lo=lo, row_hi=hi,
-                    col_lo=col_lo, col_hi=col_hi, columns=list(cols),
-                    rows=[cons[i] for i in keep])
+    lp = LpArrays(A=sp.csr_array(A[keep]), c=np.asarray(info.c.todense()).ravel(),
+                  offset=float(np.asarray(info.c_offset).ravel()[0]), row_lo=lo, row_hi=hi,
+                  col_lo=_bounds(info.columns, "lb", -INF), col_hi=_bounds(info.columns, "ub", INF),
+                  columns=list(info.columns), rows=[cons[i] for i in keep])
+    for block in getattr(model, "_fs_matrix_rows", []):
+        if block.active and len(block):
+            _append_block(lp, block)
+    lp.A = sp.csc_array(lp.A)
+    return lp
+
+
+def _bounds(columns, attr: str, default: float) -> np.ndarray:
+    return np.array([default if getattr(v, attr) is None else getattr(v, attr) for v in columns],
+                    dtype=float)
+
+
+def _append_block(lp: LpArrays, block) -> None:
+    """Append ``block``'s rows, mapping its variables to columns (adding any new ones)."""
+    col_of = {id(v): j for j, v in enumerate(lp.columns)}
+    new = [v for v in block.variables if id(v) not in col_of]
+    if new:
+        for v in new:
+            col_of[id(v)] = len(lp.columns)
+            lp.columns.append(v)
+        lp.c = np.r_[lp.c, np.zeros(len(new))]
+        lp.col_lo = np.r_[lp.col_lo, _bounds(new, "lb", -INF)]
+        lp.col_hi = np.r_[lp.col_hi, _bounds(new, "ub", INF)]
+    ncol = len(lp.columns)
+    cols = np.array([col_of[id(v)] for v in block.variables], dtype=np.int64)
+    M = block.matrix
+    rows = sp.csr_array((M.data, cols[M.indices], M.indptr), shape=(M.shape[0], ncol))
+    A = sp.csr_array(lp.A)
+    A.resize((A.shape[0], ncol))
+    lp.blocks.append((block, A.shape[0]))
+    lp.A = sp.vstack([A, rows], format="csr")
+    lp.row_lo = np.r_[lp.row_lo, np.where(np.isfinite(block.lower), block.lower - block.constant, -INF)]
+    lp.row_hi = np.r_[lp.row_hi, np.where(np.isfinite(block.upper), block.upper - block.constant, INF)]
 
 
 def _merge_ranged_rows(cons, sense, rhs):
@@ -236,6 +290,8 @@ def _load(model, lp: LpArrays, x: np.ndarray, row_dual: np.ndarray) -> None:
         dual.clear()
         for con, y in zip(lp.rows, row_dual):
             dual[con] = float(y)
+    for block, first in lp.blocks:
+        block.dual = dict(zip(block.index, row_dual[first:first + len(block)].tolist()))
 
 
 # --- elastic solve: which rules cannot hold together ------------------------------------
@@ -256,7 +312,7 @@ def elastic_solve(model: pyo.ConcreteModel, soft: set[str],
     whose slack is positive, largest relative violation first.
     """
     lp = compile_model(model)
-    is_soft = np.array([r.parent_component().name in soft for r in lp.rows], dtype=bool)
+    is_soft = np.array([lp.row_component(i) in soft for i in range(lp.A.shape[0])], dtype=bool)
     soft_rows = np.flatnonzero(is_soft)
     up = soft_rows[np.isfinite(lp.row_hi[soft_rows])]   # row can be too high: slack -s
     down = soft_rows[np.isfinite(lp.row_lo[soft_rows])]  # row can be too low: slack +s
@@ -278,7 +334,7 @@ def elastic_solve(model: pyo.ConcreteModel, soft: set[str],
     slack = np.asarray(h.getSolution().col_value)[n:]
     rows = np.r_[up, down]
     bounds = np.r_[lp.row_hi[up], lp.row_lo[down]]
-    found = [(slack[i] * weight[i], Violation(lp.rows[rows[i]].name, float(slack[i]),
+    found = [(slack[i] * weight[i], Violation(lp.row_name(rows[i]), float(slack[i]),
                                               float(bounds[i])))
              for i in np.flatnonzero(slack > FEASIBILITY_TOL)]
     return Status.OPTIMAL, [v for _, v in sorted(found, key=lambda t: -t[0])]

@@ -41,3 +41,84 @@ def add_rows(m: pyo.ConcreteModel, name: str, index: list, exprs: list, lower=No
                          doc=doc)
     m.add_component(name, con)
     return con
+
+
+class MatrixRows:
+    """Rows ``lower <= matrix @ variables + constant <= upper`` kept as a sparse matrix.
+
+    The dense transport block would cost seconds as Pyomo expressions at hundreds of
+    cities, so it lives here and :mod:`fairshare.solver` appends it to the compiled
+    matrix. It reads like an indexed Pyomo constraint: ``keys()``, ``expr(key)`` (the
+    Pyomo expression of one row, built on demand), ``body()`` (every row at the
+    current variable values), ``dual[key]`` after a solve (d objective / d bound), and
+    ``active = False`` drops it from the next solve.
+    """
+
+    def __init__(self, name: str, index: list, matrix, variables: list, constant, lower=None,
+                 upper=None, doc: str = ""):
+        n = len(index)
+        self.name, self.doc, self.active = name, doc, True
+        self.index = list(index)
+        self.position = {key: i for i, key in enumerate(self.index)}
+        self.matrix = sp.csr_array(matrix)
+        self.variables = list(variables)
+        self.constant = np.broadcast_to(np.asarray(constant, dtype=float), n).copy()
+        self.lower = np.full(n, -np.inf) if lower is None else np.broadcast_to(
+            np.asarray(lower, dtype=float), n).copy()
+        self.upper = np.full(n, np.inf) if upper is None else np.broadcast_to(
+            np.asarray(upper, dtype=float), n).copy()
+        self.dual: dict = {}
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def keys(self) -> list:
+        return list(self.index)
+
+    def expr(self, key) -> LinearExpression:
+        i = self.position[key]
+        return linear_rows(self.matrix[[i]], self.variables, self.constant[[i]])[0]
+
+    def body(self) -> np.ndarray:
+        values = np.array([v.value if v.value is not None else 0.0 for v in self.variables])
+        return self.matrix @ values + self.constant
+
+    def __repr__(self) -> str:
+        return f"<MatrixRows {self.name}: {len(self)} rows x {len(self.variables)} variables>"
+
+
+class RowExpressions:
+    """Read-only mapping key -> Pyomo expression ``matrix[i] @ variables + constant[i]``,
+    each built on first use (e.g. ``model.concentration[q, r]``)."""
+
+    def __init__(self, index: list, matrix, variables: list, constant, doc: str = ""):
+        self.rows = MatrixRows("expressions", index, matrix, variables, constant, doc=doc)
+        self.doc = doc
+        self._cache: dict = {}
+
+    def __getitem__(self, key):
+        if key not in self._cache:
+            self._cache[key] = self.rows.expr(key)
+        return self._cache[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self.rows.position
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def keys(self) -> list:
+        return self.rows.keys()
+
+    def values_array(self) -> np.ndarray:
+        """Every expression at the current variable values."""
+        return self.rows.body()
+
+
+def attach_matrix_rows(m, rows: MatrixRows) -> MatrixRows:
+    """Put ``rows`` on the model as ``m.<rows.name>`` and register it for the solver."""
+    if not hasattr(m, "_fs_matrix_rows"):
+        m._fs_matrix_rows = []
+    setattr(m, rows.name, rows)
+    m._fs_matrix_rows.append(rows)
+    return rows

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse as sp
 
 from fairshare.instance import Instance
-from fairshare.model._linear import add_rows, linear_rows
+from fairshare.model._linear import (MatrixRows, RowExpressions, add_rows, attach_matrix_rows,
+                                     linear_rows)
 
 
 def add_air_quality(m: pyo.ConcreteModel, inst: Instance) -> None:
@@ -19,14 +21,17 @@ def add_air_quality(m: pyo.ConcreteModel, inst: Instance) -> None:
         \sum_r w_r C_{q,r} \le L_q^{exp}, \quad w_r = \mathrm{POP}_r / \sum_{r'} \mathrm{POP}_{r'}
 
     ===========================  =======================================================
-    ``concentration[q, r]``      C: µg/m³ after control (Expression, every metric/receptor)
+    ``concentration[q, r]``      C: µg/m³ after control, a Pyomo expression built on first
+                                 use (every metric and receptor)
     ``aq_target[q, r]``          C ≤ L for every targeted (metric, receptor), L the tightest
-                                 target given; dual = million CNY/yr per µg/m³
+                                 target given, held as a sparse matrix (:class:`MatrixRows`);
+                                 ``aq_target.dual[q, r]`` = million CNY/yr per µg/m³
     ``exposure_target[i]``       population-weighted mean ≤ limit, one per scenario entry
     ===========================  =======================================================
 
-    T is in µg/m³ per kt/yr and reductions in kt/yr. Rows are built from the dense
-    transport block in numpy (one pass per row, no per-term Python arithmetic).
+    T is in µg/m³ per kt/yr and reductions in kt/yr. The dense transport block stays a
+    scipy matrix end to end (no Pyomo expression per term): a target row of a region with
+    S cities and P pollutants has S·P entries.
     """
     d = inst.data
     m.metric = pyo.Set(initialize=d.metrics, ordered=True, doc="air-quality metrics")
@@ -35,16 +40,15 @@ def add_air_quality(m: pyo.ConcreteModel, inst: Instance) -> None:
     Q, R = len(d.metrics), len(d.receptors)
     T = d.transport_ugm3_per_kt.reshape(Q, R, -1)  # [Q, R, S*P]
     c0 = np.nan_to_num(d.baseline_ugm3)
-    conc = {}
-    for q, metric in enumerate(d.metrics):
-        for r, expr in enumerate(linear_rows(-T[q], dE, constants=c0[q])):
-            conc[metric, d.receptors[r]] = expr
-    m.concentration = pyo.Expression(list(conc), rule=lambda _m, q, r: conc[q, r],
+    keys = [(q, r) for q in d.metrics for r in d.receptors]
+    neg_T = sp.csr_array(-T.reshape(Q * R, -1))
+    m.concentration = RowExpressions(keys, neg_T, dE, c0.ravel(),
                                      doc="concentration after control, µg/m³")
     aq = inst.aq
-    index = [(d.metrics[q], d.receptors[r]) for q, r in zip(aq.metric, aq.receptor)]
-    add_rows(m, "aq_target", index, [m.concentration[k] for k in index], upper=aq.limit_ugm3,
-             doc="concentration at or below the target, µg/m³")
+    rows = aq.metric * R + aq.receptor
+    attach_matrix_rows(m, MatrixRows(
+        "aq_target", [keys[i] for i in rows], neg_T[rows], dE, c0.ravel()[rows],
+        upper=aq.limit_ugm3, doc="concentration at or below the target, µg/m³"))
     _add_exposure(m, inst, dE, T, c0)
 
 

@@ -25,7 +25,7 @@ def add_costs(m: pyo.ConcreteModel, inst: Instance) -> None:
     """
     d = inst.data
     S, M = inst.kappa_mcny.shape
-    m.city_cost = pyo.Var(m.city, initialize=0.0, doc="annual cost, million CNY/yr")
+    m.city_cost = pyo.Var(m.city, doc="annual cost, million CNY/yr")
     block = sp.csr_array((-inst.kappa_mcny.ravel(),
                           (np.repeat(np.arange(S), M), np.arange(S * M))), shape=(S, S * M))
     full = sp.hstack([block, sp.identity(S, format="csr")], format="csr")

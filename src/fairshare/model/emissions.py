@@ -24,7 +24,7 @@ def add_reductions(m: pyo.ConcreteModel, inst: Instance) -> None:
     """
     d = inst.data
     S, M, P = inst.removal_kt.shape
-    m.reduction = pyo.Var(m.city, m.pollutant, initialize=0.0, doc="emission reduction, kt/yr")
+    m.reduction = pyo.Var(m.city, m.pollutant, doc="emission reduction, kt/yr")
     # Row (s, p) holds -removal_kt[s, m, p] at column s*M + m, and +1 for reduction[s, p].
     coef = -inst.removal_kt.transpose(0, 2, 1)  # [S, P, M]
     rows = np.repeat(np.arange(S * P), M)

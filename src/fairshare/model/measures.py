@@ -66,11 +66,11 @@ def add_measures(m: pyo.ConcreteModel, inst: Instance) -> None:
     m.measure = pyo.Set(initialize=d.measures, ordered=True, doc="control measures")
     m.pollutant = pyo.Set(initialize=d.pollutants, ordered=True, doc="emitted species")
     m.sector = pyo.Set(initialize=d.sectors, ordered=True, doc="emitting sectors")
-    ub = {(c, mm): float(d.max_application[s, j])
-          for s, c in enumerate(d.cities) for j, mm in enumerate(d.measures)}
-    m.application = pyo.Var(m.city, m.measure, bounds=lambda _m, c, mm: (0.0, ub[c, mm]),
-                            initialize=0.0, doc="share of the sector's emission base treated")
+    m.application = pyo.Var(m.city, m.measure, bounds=(0.0, 1.0),
+                            doc="share of the sector's emission base treated")
     x = list(m.application.values())  # ordered s-major, m-minor: j = s*M + m
+    for var, ub in zip(x, d.max_application.ravel().tolist()):
+        var.setub(ub)
     ex, ex_index, rm, rm_index = technology_rows(inst)
     add_rows(m, "exclusivity", ex_index, linear_rows(ex, x), upper=1.0,
              doc="measures of one exclusivity group share the emission base")
