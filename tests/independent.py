@@ -38,6 +38,7 @@ class Region:
         path = Path(folder) / "applicability.csv"
         self.app = ({(r.city, r.measure): r.max_application for r in pd.read_csv(path).itertuples()}
                     if path.exists() else {})
+        self.sector = self.measures["sector"].to_dict()
         self.vars = [(s, m) for s in self.cities.index for m in self.measures.index]
         self.col = {v: j for j, v in enumerate(self.vars)}
 
@@ -57,7 +58,7 @@ class Region:
             self.eff.get((m, row.ref_pollutant), 0.0) / 1e6
 
     def removal_kt(self, s, m, p) -> float:
-        return self.E(s, self.measures.loc[m].sector, p) * self.eff.get((m, p), 0.0) / 1000
+        return self.E(s, self.sector[m], p) * self.eff.get((m, p), 0.0) / 1000
 
     def conc_row(self, q, r) -> np.ndarray:
         """Coefficients a with C[q, r] = C0[q, r] - a·x."""

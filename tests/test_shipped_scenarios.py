@@ -1,0 +1,129 @@
+"""Layers 2 and 3 for every shipped scenario: the optimum equals an independent
+formulation (tests/independent.py, scipy linprog), every target and rule holds in
+the solution, and regression values pin objective and problem size.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fairshare as fs
+from fairshare.solver import Status
+
+from independent import solve_independently
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+FEASIBLE = [p for p in SCENARIOS if "infeasible" not in p.name]
+TOL_UGM3 = 1e-6
+
+# Regression values: total cost (CNY/yr) and the size of the LP handed to HiGHS
+# (columns, rows, nonzeros). Update only with a comment saying why a number moved.
+#  - 2026-11-29: first values, region jjj-2plus26 as built by build_region.py. 700 variables
+#    (28 x 19 application, 28 x 5 reduction, 28 city_cost) less 6 application shares that
+#    touch no row (nothing to treat); rows: 140 reduction_def, 28 cost_def, 158 exclusivity
+#    and removal_limit, 28 aq_target (+1 Beijing row is the same row, tighter), caps, burden.
+REGRESSION = {
+    "jjj-2030-least-cost": (32_699_240_803, 694, 354, 6088),
+    "jjj-2030-beijing-30": (32_778_150_400, 694, 354, 6088),
+    "jjj-2030-nox-voc-cap": (33_623_323_576, 694, 356, 6144),
+    "jjj-2030-burden-cap": (53_663_860_970, 694, 382, 6116),
+}
+
+
+@pytest.fixture(scope="module")
+def solved():
+    cache = {}
+
+    def get(path: Path):
+        if path not in cache:
+            sc = fs.load_scenario(path)
+            model = fs.build_model(sc)
+            cache[path] = (sc, model, fs.solve(sc, model=model))
+        return cache[path]
+
+    return get
+
+
+@pytest.mark.parametrize("path", FEASIBLE, ids=lambda p: p.stem)
+def test_optimum_equals_independent_linprog(path, solved):
+    sc, _, res = solved(path)
+    assert res.status == Status.OPTIMAL
+    status, cost_cny, _ = solve_independently(sc.region, sc.resolved_dict())
+    assert status == 0
+    assert res.total_cost == pytest.approx(cost_cny, rel=1e-6)
+
+
+@pytest.mark.parametrize("path", FEASIBLE, ids=lambda p: p.stem)
+def test_every_target_and_rule_holds(path, solved):
+    sc, _, res = solved(path)
+    region = Path(sc.region)
+    rec = res.receptors
+    targeted = rec[rec.target_ugm3.notna()]
+    assert len(targeted) > 0
+    assert (targeted.final_ugm3 <= targeted.target_ugm3 + TOL_UGM3).all()
+    assert targeted.attained.all()
+    # Concentrations recomputed from the reductions in cities.csv and the transport table.
+    _check_concentrations(region, sc.year, res)
+    _check_measures(region, res)
+    for cap in res.summary["emission_caps"]:
+        assert cap["final_t"] <= cap["cap_t"] * (1 + 1e-9) + 1e-6
+    cities = pd.read_csv(region / "cities.csv").set_index("city")
+    for rule in sc.fairness:
+        if rule.rule == "burden_cap":
+            burden = res.cities.set_index("city")["cost_cny"] / (cities["gdp_bn_cny"] * 1e9)
+            assert (burden <= rule.max_share_of_gdp + 1e-9).all()
+    # Costs add up: measures -> cities -> total.
+    by_city = res.measures.groupby("city")["cost_cny"].sum()
+    assert np.allclose(res.cities.set_index("city")["cost_cny"].reindex(by_city.index), by_city)
+    assert res.total_cost == pytest.approx(res.cities.cost_cny.sum())
+
+
+def _check_concentrations(region: Path, year, res) -> None:
+    t = pd.read_csv(region / "transport.csv")
+    red = res.cities.set_index("city")
+    t["removed_kt"] = [red.loc[s, f"reduction_t_{p}"] / 1000 for s, p in zip(t.source, t.pollutant)]
+    drop = (t.coef_ugm3_per_kt * t.removed_kt).groupby([t.metric, t.receptor]).sum()
+    rec = res.receptors.set_index(["metric", "receptor"])
+    expected = rec.baseline_ugm3 - drop.reindex(rec.index).fillna(0)
+    assert np.allclose(rec.final_ugm3, expected, atol=1e-6)
+
+
+def _check_measures(region: Path, res) -> None:
+    m = pd.read_csv(region / "measures.csv").set_index("measure")
+    eff = pd.read_csv(region / "efficiencies.csv").pivot(index="measure", columns="pollutant",
+                                                          values="efficiency").fillna(0)
+    app = pd.read_csv(region / "applicability.csv") if (region / "applicability.csv").exists() \
+        else pd.DataFrame(columns=["city", "measure", "max_application"])
+    limit = {(r.city, r.measure): r.max_application for r in app.itertuples()}
+    x = res.measures.set_index(["city", "measure"])["application"]
+    for (city, measure), value in x.items():
+        assert -1e-9 <= value <= limit.get((city, measure), m.loc[measure, "max_application"]) + 1e-9
+    frame = x.reset_index().join(m[["sector", "group"]], on="measure")
+    assert (frame.groupby(["city", "sector", "group"])["application"].sum() <= 1 + 1e-9).all()
+    for pol in eff.columns:  # removal share of each sector stays <= 100%
+        frame["rho"] = frame.application * frame.measure.map(eff[pol])
+        assert (frame.groupby(["city", "sector"])["rho"].sum() <= 1 + 1e-9).all()
+
+
+@pytest.mark.parametrize("path", FEASIBLE, ids=lambda p: p.stem)
+def test_regression_values(path, solved):
+    sc, model, res = solved(path)
+    cost, variables, constraints, nonzeros = REGRESSION[sc.name]
+    assert res.total_cost == pytest.approx(cost, rel=1e-8)
+    assert res.summary["problem_size"] == {"variables": variables, "constraints": constraints,
+                                           "nonzeros": nonzeros}
+
+
+def test_infeasible_scenario_is_diagnosed(solved):
+    path = ROOT / "scenarios" / "jjj-2030-infeasible-10ugm3.yaml"
+    _, _, res = solved(path)
+    assert res.status == Status.INFEASIBLE
+    below = res.diagnosis["targets_below_mtfr"]
+    assert len(below) == 28  # every city's MTFR is above 10 µg/m³
+    assert all(b["target_ugm3"] < b["mtfr_ugm3"] for b in below)
+    assert {b["receptor"] for b in below} >= {"beijing", "anyang"}
