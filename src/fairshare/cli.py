@@ -161,10 +161,17 @@ def print_summary(result) -> None:
                f"targets attained {s['targets_attained']}/{s['targets_total']}")
     click.echo(f"burden (cost/GDP): max {100 * f['max_burden']:.3f}%, "
                f"min {100 * f['min_burden']:.3f}%, Gini {f['gini_burden']:.3f}")
+    if s.get("price_of_fairness") is not None:
+        click.echo(f"price of fairness {100 * s['price_of_fairness']:+.2f}% against the least-cost "
+                   f"plan ({s['least_cost_cny'] / 1e9:,.3f} bn CNY/yr); cost_shift_m_cny below is "
+                   "each city's change")
     cities = result.cities.sort_values("cost_cny", ascending=False)
-    table = cities[["city", "cost_cny", "burden"]].copy()
+    columns = ["city", "cost_cny", "burden"] + (["cost_shift_cny"] if "cost_shift_cny" in cities else [])
+    table = cities[columns].copy()
     table["cost_m_cny"] = table.pop("cost_cny") / 1e6
     table["burden_pct"] = 100 * table.pop("burden")
+    if "cost_shift_cny" in table:
+        table["cost_shift_m_cny"] = table.pop("cost_shift_cny") / 1e6
     click.echo("\n" + table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     binding = result.receptors[result.receptors["shadow_price_cny_per_ugm3"] > 0]
     if len(binding):

@@ -52,10 +52,26 @@ class EmissionCap:
 
 
 @dataclass
-class BurdenCap:
-    cities: np.ndarray      # [S] bool
-    max_share_of_gdp: float
+class CostCap:
+    """burden_cap and ability_to_pay: cost[s] <= share[s] * GDP[s] where share[s] is given."""
+
+    kind: str               # "burden_cap" | "ability_to_pay"
+    share_of_gdp: np.ndarray  # [S] max cost/GDP, nan where the rule does not apply
     label: str
+
+    @property
+    def cities(self) -> np.ndarray:
+        return ~np.isnan(self.share_of_gdp)
+
+
+@dataclass
+class Rule:
+    """Any other fairness rule, resolved: ``kind`` is the scenario's rule name and
+    ``params`` its numbers with region ids turned into indices or masks."""
+
+    kind: str
+    label: str
+    params: dict
 
 
 @dataclass
@@ -65,7 +81,9 @@ class Instance:
     aq: AqTargets
     exposure: list[ExposureTarget] = field(default_factory=list)
     caps: list[EmissionCap] = field(default_factory=list)
-    burden_caps: list[BurdenCap] = field(default_factory=list)
+    cost_caps: list[CostCap] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    cost_method: str = "linear"  # "linear" | "qp" | "pwl" (see _cost_method)
     timings: dict = field(default_factory=dict)  # seconds per stage, for summary.json
     _mtfr: dict = field(default_factory=dict, repr=False)  # (q, r) -> MTFR µg/m³
 
@@ -83,6 +101,25 @@ class Instance:
         m = np.arange(len(d.measures))
         ref_removed_t = d.emission_t[:, d.measure_sector, d.measure_ref] * d.efficiency[m, d.measure_ref]
         return d.cost_factor[:, None] * d.cost_cny_per_t[None, :] * ref_removed_t / CNY_PER_MCNY
+
+    @cached_property
+    def theta_mcny(self) -> np.ndarray:
+        """[S, M] quadratic cost coefficient, million CNY/yr: cost = kappa x + 0.5 theta x^2.
+
+        From measures.csv's ``theta_cny_per_t`` (scaled like kappa) where given, else
+        ``quadratic.theta_factor * kappa``; zero for ``cost_model: linear``.
+        """
+        d = self.data
+        if getattr(self.scenario, "cost_model", "linear") != "quadratic":
+            return np.zeros_like(self.kappa_mcny)
+        if np.any(d.theta_cny_per_t > 0):
+            return self.kappa_mcny * (d.theta_cny_per_t / np.where(d.cost_cny_per_t > 0,
+                                                                   d.cost_cny_per_t, 1.0))[None, :]
+        return float(self.scenario.quadratic.theta_factor) * self.kappa_mcny
+
+    def measure_cost_mcny(self, x: np.ndarray) -> np.ndarray:
+        """[S, M] annual cost of applying shares x (exact, quadratic term included)."""
+        return self.kappa_mcny * x + 0.5 * self.theta_mcny * x ** 2
 
     @property
     def gdp_mcny(self) -> np.ndarray:
@@ -190,7 +227,7 @@ def build_instance(data: RegionData, scenario) -> Instance:
             _resolve_concentration(res, inst, t, where, limits)
     for i, rule in enumerate(scenario.fairness):
         _resolve_fairness(res, inst, rule, f"fairness[{i}]")
-    _check_objective(res, scenario)
+    inst.cost_method = _cost_method(res, inst, scenario)
     raise_if_errors(res.problems)
     keys = sorted(limits)
     inst.aq = AqTargets(metric=np.array([k[0] for k in keys], dtype=int),
@@ -255,23 +292,105 @@ def _resolve_cap(res: _Resolver, inst: Instance, t, where: str) -> None:
 
 
 def _resolve_fairness(res: _Resolver, inst: Instance, rule, where: str) -> None:
-    kind = rule.rule
-    if kind == "burden_cap":
-        cities = res.cities(where, getattr(rule, "cities", "all"))
-        if cities is not None:
-            inst.burden_caps.append(BurdenCap(cities, float(rule.max_share_of_gdp), where))
+    resolve = _FAIRNESS.get(rule.rule)
+    if resolve is None:
+        res.problem(where + ".rule", f"fairness rule '{rule.rule}' is not available in this "
+                                     f"version of fairshare (available: {', '.join(_FAIRNESS)})")
         return
-    res.problem(where + ".rule", f"fairness rule '{kind}' is not available in this version of "
-                                 "fairshare (available: burden_cap)")
+    resolve(res, inst, rule, where)
 
 
-def _check_objective(res: _Resolver, scenario) -> None:
+def _burden_cap(res: _Resolver, inst: Instance, rule, where: str) -> None:
+    cities = res.cities(where, rule.cities)
+    if cities is not None:
+        share = np.where(cities, float(rule.max_share_of_gdp), np.nan)
+        inst.cost_caps.append(CostCap("burden_cap", share, where))
+
+
+def _ability_to_pay(res: _Resolver, inst: Instance, rule, where: str) -> None:
+    cities = res.cities(where, rule.cities)
+    if cities is None:
+        return
+    if rule.max_share_of_gdp is not None:
+        share = np.full(len(cities), float(rule.max_share_of_gdp))
+    else:  # the first class whose upper end is at least the city's GDP per person
+        gdp_pc = inst.data.gdp_bn_cny * 1e9 / inst.data.population
+        share = np.full(len(cities), np.nan)
+        for c in reversed(rule.classes):
+            top = np.inf if c.max_gdp_per_capita_cny is None else float(c.max_gdp_per_capita_cny)
+            share = np.where(gdp_pc <= top, float(c.max_share_of_gdp), share)
+    inst.cost_caps.append(CostCap("ability_to_pay", np.where(cities, share, np.nan), where))
+
+
+def _burden_band(res, inst, rule, where) -> None:
+    inst.rules.append(Rule("burden_band", where, {"width": float(rule.width)}))
+
+
+def _equal_reduction(res, inst, rule, where) -> None:
+    p = res.index(where + ".pollutant", "pollutant", rule.pollutant, inst.data.pollutants)
+    if p is not None:
+        inst.rules.append(Rule("equal_reduction", where, {
+            "pollutant": p, "min_pct": rule.min_pct, "band_pct": rule.band_pct}))
+
+
+def _unified_standard(res, inst, rule, where) -> None:
+    d = inst.data
+    cities = res.zone(where + ".zone", rule.zone)
+    if rule.by_measure:
+        m = res.index(where + ".measure", "measure", rule.measure, d.measures)
+        if cities is not None and m is not None:
+            inst.rules.append(Rule("unified_standard", where, {
+                "cities": cities, "measure": m, "min_application": float(rule.min_application)}))
+        return
+    k = res.index(where + ".sector", "sector", rule.sector, d.sectors)
+    p = res.index(where + ".pollutant", "pollutant", rule.pollutant, d.pollutants)
+    if cities is not None and k is not None and p is not None:
+        inst.rules.append(Rule("unified_standard", where, {
+            "cities": cities, "sector": k, "pollutant": p, "min_removal": float(rule.min_removal)}))
+
+
+def _gini(res, inst, rule, where) -> None:
+    inst.rules.append(Rule("gini", where, {"of": rule.of, "max": float(rule.max)}))
+
+
+def _per_capita(res, inst, rule, where) -> None:
+    p = res.index(where + ".pollutant", "pollutant", rule.pollutant, inst.data.pollutants)
+    if p is not None:
+        inst.rules.append(Rule("per_capita", where, {
+            "pollutant": p, "band_t_per_person": float(rule.band_t_per_person)}))
+
+
+def _polluter_pays(res, inst, rule, where) -> None:
+    inst.rules.append(Rule("polluter_pays", where, {"min_fraction": float(rule.min_fraction)}))
+
+
+_FAIRNESS = {"burden_cap": _burden_cap, "ability_to_pay": _ability_to_pay,
+             "burden_band": _burden_band, "equal_reduction": _equal_reduction,
+             "unified_standard": _unified_standard, "gini": _gini, "per_capita": _per_capita,
+             "polluter_pays": _polluter_pays}
+
+
+QP_MAX_COLUMNS = 3000  # HiGHS's QP solver stalls at hundreds of cities (PERF-NOTES)
+COST_RULES = ("burden_band", "gini", "polluter_pays")
+
+
+def costs_are_constrained(inst: Instance, scenario) -> bool:
+    """True when a rule or the objective uses city costs beyond their sum."""
     obj = scenario.objective
-    kind = getattr(obj, "kind", obj)
-    weight = getattr(obj, "fairness_weight", None)
-    if kind != "min_cost" or weight:
-        res.problem("objective", f"objective '{kind}' is not available in this version of "
-                                 "fairshare (available: min_cost)")
-    if getattr(scenario, "cost_model", "linear") != "linear":
-        res.problem("cost_model", "cost_model 'quadratic' is not available in this version of "
-                                  "fairshare (available: linear)")
+    return bool(inst.cost_caps or any(r.kind in COST_RULES for r in inst.rules)
+                or obj.kind != "min_cost" or obj.fairness_weight)
+
+
+def _cost_method(res: _Resolver, inst: Instance, scenario) -> str:
+    """linear, or for quadratic costs the exact QP where it solves, else a PWL LP."""
+    if scenario.cost_model != "quadratic":
+        return "linear"
+    method = scenario.quadratic.method
+    constrained = costs_are_constrained(inst, scenario)
+    if method == "qp" and constrained:
+        res.problem("quadratic.method", "the exact QP keeps city costs out of the constraints, "
+                                        "so it cannot be combined with fairness rules or "
+                                        "objectives on costs; use method: pwl (or auto)")
+    if method != "auto":
+        return method
+    return "pwl" if constrained or inst.data.max_application.size > QP_MAX_COLUMNS else "qp"

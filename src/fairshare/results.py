@@ -58,7 +58,7 @@ def solution_arrays(model, inst: Instance) -> tuple[np.ndarray, np.ndarray]:
 
 def city_table(inst: Instance, x: np.ndarray, dE_kt: np.ndarray) -> pd.DataFrame:
     d = inst.data
-    cost_cny = (inst.kappa_mcny * x).sum(axis=1) * CNY_PER_MCNY
+    cost_cny = inst.measure_cost_mcny(x).sum(axis=1) * CNY_PER_MCNY
     table = {"city": list(d.cities), "cost_cny": cost_cny,
              "burden": cost_cny / (d.gdp_bn_cny * 1e9)}
     base_t = d.emission_city_t
@@ -124,7 +124,7 @@ def measure_table(inst: Instance, x: np.ndarray) -> pd.DataFrame:
              "sector": np.asarray(d.sectors, dtype=object)[d.measure_sector[m_idx]],
              "measure": np.asarray(d.measures, dtype=object)[m_idx],
              "application": x[s_idx, m_idx],
-             "cost_cny": inst.kappa_mcny[s_idx, m_idx] * x[s_idx, m_idx] * CNY_PER_MCNY}
+             "cost_cny": inst.measure_cost_mcny(x)[s_idx, m_idx] * CNY_PER_MCNY}
     removed_t = inst.removal_kt[s_idx, m_idx, :] * x[s_idx, m_idx, None] * T_PER_KT
     for p, pol in enumerate(d.pollutants):
         table[f"reduction_t_{pol}"] = removed_t[:, p]
@@ -154,16 +154,20 @@ def constraint_report(inst: Instance, model) -> dict:
                      "final_t": base_t - red_t,
                      # dual: million CNY per kt of required reduction -> CNY per t
                      "shadow_price_cny_per_t": float(model.dual.get(con, 0.0)) * CNY_PER_MCNY / T_PER_KT})
-    burden = []
-    for (i, city), con in model.burden_cap.items():
-        burden.append({"entry": inst.burden_caps[i].label, "city": city,
-                       "max_share_of_gdp": inst.burden_caps[i].max_share_of_gdp,
-                       "shadow_price_cny_per_cny": -float(model.dual.get(con, 0.0))})
-    return {"emission_caps": caps, "burden_caps": burden}
+    cost_caps = []
+    for kind in ("burden_cap", "ability_to_pay"):
+        caps_of_kind = [c for c in inst.cost_caps if c.kind == kind]
+        for (n, city), con in getattr(model, kind).items():
+            cap = caps_of_kind[n]
+            cost_caps.append({"entry": cap.label, "rule": kind, "city": city,
+                              "max_share_of_gdp": float(cap.share_of_gdp[d.cities.index(city)]),
+                              # dual: million CNY of total cost per million CNY of allowance
+                              "shadow_price_cny_per_cny": -float(model.dual.get(con, 0.0))})
+    return {"emission_caps": caps, "cost_caps": cost_caps}
 
 
 def make_result(inst: Instance, model, outcome: SolveOutcome, timings: dict,
-                diagnosis: dict | None = None) -> Result:
+                diagnosis: dict | None = None, extra: dict | None = None) -> Result:
     from fairshare import __version__
     import pyomo.version
 
@@ -183,6 +187,8 @@ def make_result(inst: Instance, model, outcome: SolveOutcome, timings: dict,
         "region": {"name": inst.data.name, "folder": str(inst.data.folder), "year": inst.data.year},
         "input_sha256": input_hashes(inst),
         "scenario_resolved": sc.resolved_dict() if hasattr(sc, "resolved_dict") else {},
+        "cost_model": {"kind": getattr(sc, "cost_model", "linear"), "method": inst.cost_method},
+        **(extra or {}),
     }
     result = Result(scenario=sc.name, status=outcome.status, message=outcome.message,
                     total_cost=None, summary=summary, diagnosis=diagnosis)
@@ -197,6 +203,13 @@ def make_result(inst: Instance, model, outcome: SolveOutcome, timings: dict,
     result.total_cost = float(result.cities["cost_cny"].sum())
     summary["total_cost_cny"] = result.total_cost
     summary["objective"] = outcome.objective * CNY_PER_MCNY
+    if inst.cost_method == "pwl":
+        from fairshare.model.costs import pwl_error_bound_mcny
+        pwl_cost = sum(v.value or 0.0 for v in model.city_cost.values()) * CNY_PER_MCNY
+        summary["cost_model"].update({
+            "segments": int(sc.quadratic.segments), "pwl_cost_cny": pwl_cost,
+            "pwl_minus_exact_cny": pwl_cost - result.total_cost,
+            "error_bound_cny": pwl_error_bound_mcny(inst, x) * CNY_PER_MCNY})
     summary["fairness"] = fairness_metrics(result.cities, inst)
     targeted = result.receptors["target_ugm3"].notna()
     summary["targets_attained"] = int(result.receptors.loc[targeted, "attained"].sum())

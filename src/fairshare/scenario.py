@@ -69,6 +69,7 @@ __all__ = [
     "Objective",
     "PerCapita",
     "PolluterPays",
+    "QuadraticOptions",
     "Scenario",
     "SolverOptions",
     "Target",
@@ -520,6 +521,24 @@ class SolverOptions(_Spec):
     method: Literal["choose", "simplex", "ipm"] = Field("choose", description="LP algorithm")
 
 
+class QuadraticOptions(_Spec):
+    """How ``cost_model: quadratic`` is built: cost of measure m in city s is
+    ``kappa x + 0.5 theta x^2`` (rising marginal cost, CNY/yr)."""
+
+    theta_factor: Real = Field(
+        1.0, ge=0,
+        description="theta = theta_factor * kappa where measures.csv has no theta_cny_per_t column "
+                    "(1 doubles the marginal cost from the first to the last unit)",
+    )
+    method: Literal["auto", "qp", "pwl"] = Field(
+        "auto",
+        description="qp: exact convex QP (HiGHS); pwl: piecewise-linear LP with its error reported; "
+                    "auto: qp unless a fairness rule or objective constrains costs or the region is "
+                    "large, where HiGHS's QP solver stalls",
+    )
+    segments: StrictInt = Field(8, ge=1, le=100, description="segments per measure for pwl")
+
+
 # --- the scenario ----------------------------------------------------------
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -544,6 +563,9 @@ class Scenario(_Spec):
     )
     cost_model: Literal["linear", "quadratic"] = Field(
         "linear", description="linear cost, or rising marginal cost within a measure"
+    )
+    quadratic: QuadraticOptions = Field(
+        default_factory=QuadraticOptions, description="options of cost_model: quadratic"
     )
     solver: SolverOptions = Field(default_factory=SolverOptions, description="HiGHS options")
     source_file: SkipJsonSchema[Path | None] = Field(None, exclude=True)

@@ -69,6 +69,11 @@ class LpArrays:
     columns: list          # Pyomo VarData per column
     rows: list             # Pyomo ConstraintData per Pyomo row
     blocks: list = field(default_factory=list)
+    hessian_diag: np.ndarray | None = None  # objective + 0.5 sum diag x^2 (convex QP)
+
+    def objective_value(self, x: np.ndarray) -> float:
+        quad = 0.0 if self.hessian_diag is None else 0.5 * float(self.hessian_diag @ (x * x))
+        return float(self.c @ x + self.offset + quad)
 
     def row_name(self, i: int) -> str:
         if i < len(self.rows):
@@ -157,7 +162,20 @@ def compile_model(model: pyo.ConcreteModel) -> LpArrays:
         if block.active and len(block):
             _append_block(lp, block)
     lp.A = sp.csc_array(lp.A)
+    quad = getattr(model, "quadratic_cost", None)
+    if quad is not None and quad.active:
+        lp.hessian_diag = _hessian_diagonal(lp, quad)
     return lp
+
+
+def _hessian_diagonal(lp: LpArrays, quad) -> np.ndarray:
+    """Diagonal of the objective's Hessian over the LP's columns (0.5 x'Hx)."""
+    col_of = {id(v): j for j, v in enumerate(lp.columns)}
+    diag = np.zeros(len(lp.columns))
+    for v, theta in zip(quad.variables, quad.theta):
+        if theta and id(v) in col_of:
+            diag[col_of[id(v)]] += theta
+    return diag
 
 
 def _bounds(columns, attr: str, default: float) -> np.ndarray:
@@ -217,6 +235,11 @@ def pass_lp(h: highspy.Highs, lp: LpArrays) -> None:
     model.a_matrix_.index_ = lp.A.indices
     model.a_matrix_.value_ = lp.A.data
     h.passModel(model)
+    if lp.hessian_diag is not None and np.any(lp.hessian_diag):
+        nz = np.flatnonzero(lp.hessian_diag).astype(np.int32)
+        start = np.searchsorted(nz, np.arange(lp.A.shape[1] + 1)).astype(np.int32)
+        h.passHessian(lp.A.shape[1], len(nz), highspy.HessianFormat.kTriangular, start, nz,
+                      lp.hessian_diag[nz])
 
 
 def run(h: highspy.Highs) -> tuple[Status, str]:
@@ -270,7 +293,7 @@ def solve_model(model: pyo.ConcreteModel, time_limit_s: float | None = None, thr
             out.message = (f"HiGHS reported optimal but the solution violates a row by "
                            f"{out.max_primal_infeasibility:.3g}: numerical trouble")
             return out
-        out.objective = float(lp.c @ x + lp.offset)
+        out.objective = lp.objective_value(x)
         _load(model, lp, x, np.asarray(sol.row_dual))
     elif status == Status.TIME_LIMIT:
         out.message = (f"time limit of {time_limit_s} s reached after {t2 - t1:.1f} s; "

@@ -18,6 +18,11 @@ class Column:
     high: float | None = None  # inclusive upper bound
     positive: bool = False  # strictly > 0
     unit: str = ""  # human-readable unit, used in messages
+    blank_ok: bool = False  # an empty cell takes the documented default (e.g. cost_factor 1)
+
+    def describe(self) -> str:
+        """'name (unit)' for messages."""
+        return f"{self.name} ({self.unit})" if self.unit else self.name
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class Table:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     optional_file: bool = False
+    # a file with a header and no data rows is an error (else a warning: nothing to apply)
+    needs_rows: bool = True
     # (column, defining table, defining column): ids that must exist elsewhere
     references: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
 
@@ -44,7 +51,8 @@ CITIES = Table(
         Column("lon", "float", low=-180, high=180, unit="degrees"),
         Column("population", "float", positive=True, unit="persons"),
         Column("gdp_bn_cny", "float", positive=True, unit="billion CNY/yr"),
-        Column("cost_factor", "float", required=False, positive=True, unit="multiplier of unit costs"),
+        Column("cost_factor", "float", required=False, positive=True, unit="multiplier of unit costs",
+               blank_ok=True),
     ),
     key=("city",),
 )
@@ -56,7 +64,7 @@ EMISSIONS = Table(
         Column("sector"),
         Column("pollutant"),
         Column("emission_t", "float", low=0, unit="t/yr"),
-        Column("year", "int", required=False),
+        Column("year", "int", required=False, unit="calendar year"),
     ),
     key=("city", "sector", "pollutant", "year"),
     references=(("city", "cities", "city"),),
@@ -73,7 +81,7 @@ MEASURES = Table(
         Column("cost_cny_per_t", "float", low=0, unit="CNY per t of ref_pollutant removed"),
         Column("max_application", "float", low=0, high=1, unit="share in [0, 1]"),
         Column("theta_cny_per_t", "float", required=False, low=0,
-               unit="CNY per t, quadratic cost coefficient"),
+               unit="CNY per t, quadratic cost coefficient", blank_ok=True),
     ),
     key=("measure",),
 )
@@ -98,6 +106,7 @@ APPLICABILITY = Table(
     ),
     key=("city", "measure"),
     optional_file=True,
+    needs_rows=False,
     references=(("city", "cities", "city"), ("measure", "measures", "measure")),
 )
 
@@ -112,6 +121,7 @@ TRANSPORT = Table(
     ),
     key=("metric", "receptor", "source", "pollutant"),
     optional_file=True,
+    needs_rows=False,
     references=(("source", "cities", "city"),),
 )
 
@@ -121,18 +131,19 @@ CONCENTRATIONS = Table(
         Column("metric"),
         Column("receptor"),
         Column("baseline_ugm3", "float", low=0, unit="µg/m³"),
-        Column("year", "int", required=False),
+        Column("year", "int", required=False, unit="calendar year"),
     ),
     key=("metric", "receptor", "year"),
     optional_file=True,
+    needs_rows=False,
 )
 
 RECEPTORS = Table(
     "receptors",
     (
         Column("receptor"),
-        Column("lat", "float", required=False, low=-90, high=90, unit="degrees"),
-        Column("lon", "float", required=False, low=-180, high=180, unit="degrees"),
+        Column("lat", "float", required=False, low=-90, high=90, unit="degrees", blank_ok=True),
+        Column("lon", "float", required=False, low=-180, high=180, unit="degrees", blank_ok=True),
         Column("population", "float", low=0, unit="persons"),
     ),
     key=("receptor",),

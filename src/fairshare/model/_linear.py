@@ -29,14 +29,19 @@ def linear_rows(matrix, variables: list, constants=None) -> list[LinearExpressio
     return rows
 
 
+def _bound_list(values, n: int) -> list:
+    """Bounds as floats, None for no bound (None, nan or ±inf)."""
+    if values is None:
+        return [None] * n
+    arr = np.broadcast_to(np.asarray(values, dtype=float), (n,))
+    return [None if not np.isfinite(v) else float(v) for v in arr.tolist()]
+
+
 def add_rows(m: pyo.ConcreteModel, name: str, index: list, exprs: list, lower=None, upper=None,
              doc: str = "") -> pyo.Constraint:
     """Add ``Constraint`` ``name`` indexed by ``index`` with ``lower <= exprs[i] <= upper``."""
-    lo = [None] * len(index) if lower is None else list(np.broadcast_to(lower, len(index)))
-    hi = [None] * len(index) if upper is None else list(np.broadcast_to(upper, len(index)))
-    rows = {key: (None if lo[i] is None else float(lo[i]), exprs[i],
-                  None if hi[i] is None else float(hi[i]))
-            for i, key in enumerate(index)}
+    lo, hi = _bound_list(lower, len(index)), _bound_list(upper, len(index))
+    rows = {key: (lo[i], exprs[i], hi[i]) for i, key in enumerate(index)}
     con = pyo.Constraint(list(rows), rule=lambda _m, *key: rows[key if len(key) > 1 else key[0]],
                          doc=doc)
     m.add_component(name, con)

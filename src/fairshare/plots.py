@@ -1,0 +1,555 @@
+"""Plots of result tables (DESIGN §6): cost and burden by city, concentrations
+against targets, a city map, Pareto fronts and option comparisons.
+
+Every plot function takes result tables as written to a results folder (pandas
+DataFrames with the columns of ``cities.csv``, ``receptors.csv``, ...) and an
+optional ``ax``; it draws on that Axes (or on a new figure) and returns the
+Axes. Nothing here solves. Figures have titles and units on the axes, and read
+in black and white: greys, hatching and marker shapes, never colour alone.
+
+Units: costs are drawn in bn CNY/yr (the tables hold CNY/yr), burden in % of
+GDP (the tables hold a fraction), concentrations in µg/m³.
+
+:func:`write_result_plots` writes the standard plots of one results folder as
+PNG and SVG files next to its tables.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib import patheffects
+from matplotlib.lines import Line2D
+
+__all__ = [
+    "cost_by_city", "burden_by_city", "concentrations", "city_map", "pareto_front",
+    "non_dominated", "compare_bars", "write_result_plots",
+]
+
+BN = 1e9  # CNY per bn CNY
+PCT = 100.0  # % per fraction
+
+#: Known result columns: (axis label, unit, factor from the table's unit to the drawn unit).
+METRICS: dict[str, tuple[str, str, float]] = {
+    "total_cost_cny": ("total cost", "bn CNY/yr", 1 / BN),
+    "objective": ("objective", "bn CNY/yr", 1 / BN),
+    "cost_cny": ("cost", "bn CNY/yr", 1 / BN),
+    "burden": ("burden", "% of GDP", PCT),
+    "max_burden": ("max burden", "% of GDP", PCT),
+    "min_burden": ("min burden", "% of GDP", PCT),
+    "mean_burden": ("mean burden", "% of GDP", PCT),
+    "regional_burden": ("regional burden", "% of GDP", PCT),
+    "gini_burden": ("Gini of burden", "0–1", 1.0),
+    "gini_cost_per_capita": ("Gini of per-capita cost", "0–1", 1.0),
+}
+
+# Black-and-white styling: fills, hatches and markers that survive a photocopier.
+_EDGE = "black"
+_FILLS = ["0.35", "white", "0.75", "white", "0.55", "white"]
+_HATCHES = ["", "///", "", "...", "xx", "\\\\\\"]
+_BAR_FONT = 7
+
+
+def _metric(col: str) -> tuple[str, str, float]:
+    return METRICS.get(col, (col.replace("_", " "), "", 1.0))
+
+
+def _axis_label(col: str) -> str:
+    name, unit, _ = _metric(col)
+    return f"{name} ({unit})" if unit else name
+
+
+def _metric_name(metric: str) -> str:
+    return str(metric).replace("PM25", "PM2.5")
+
+
+def _new_ax(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt  # only when the caller gave no Axes
+
+    _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def _rows_height(n: int) -> tuple[float, float]:
+    """Figure size for a horizontal bar chart of ``n`` rows."""
+    return (7.0, max(2.6, 0.22 * n + 1.3))
+
+
+def _require(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"{what} needs column(s) {', '.join(missing)}; has {', '.join(map(str, table.columns))}")
+
+
+def _fmt(v: float) -> str:
+    if not np.isfinite(v):
+        return ""
+    if v == 0:
+        return "0"
+    return f"{v:.3g}" if abs(v) >= 0.01 else f"{v:.2g}"
+
+
+# --- cost and burden by city --------------------------------------------------------------------
+
+def cost_by_city(cities: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Horizontal bars of each city's annual cost in bn CNY/yr, the largest at the top."""
+    _require(cities, ["city", "cost_cny"], "cost_by_city")
+    t = cities.sort_values("cost_cny", kind="stable")
+    y = np.arange(len(t))
+    vals = t["cost_cny"].to_numpy(float) / BN
+    ax = _new_ax(ax, _rows_height(len(t)))
+    bars = ax.barh(y, vals, height=0.7, color="0.55", edgecolor=_EDGE, linewidth=0.6,
+                   label="cost")
+    ax.bar_label(bars, labels=[_fmt(v) for v in vals], padding=2, fontsize=_BAR_FONT)
+    ax.set_yticks(y, t["city"].astype(str))
+    ax.set_ylim(-0.6, len(t) - 0.4)
+    ax.set_xlim(0, _headroom(vals))
+    ax.set_xlabel("cost (bn CNY/yr)")
+    ax.set_ylabel("city")
+    ax.set_title(f"Control cost by city (total {_fmt(np.nansum(vals))} bn CNY/yr)")
+    ax.grid(axis="x", color="0.85", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return ax
+
+
+def _headroom(vals, extra=()) -> float:
+    """Right limit leaving room for the value labels."""
+    top = max([float(np.nanmax(vals)) if len(vals) else 0.0, *[float(e) for e in extra]])
+    return top * 1.15 if top > 0 else 1.0
+
+
+def burden_by_city(cities: pd.DataFrame, ax: Axes | None = None,
+                   cap: float | Mapping[str, float] | None = None,
+                   band: tuple[float, float] | None = None) -> Axes:
+    """Horizontal bars of each city's cost as % of its GDP, the largest at the top.
+
+    ``cap`` (a fraction of GDP, 0.008 = 0.8 %) draws a dashed vertical line; a
+    mapping ``{city: cap}`` marks each listed city's own cap on its bar instead.
+    ``band = (regional, width)`` (fractions of GDP) shades the band
+    ``regional ± width`` and draws the regional ratio (total cost / total GDP).
+    """
+    _require(cities, ["city", "burden"], "burden_by_city")
+    t = cities.sort_values("burden", kind="stable")
+    y = np.arange(len(t))
+    vals = t["burden"].to_numpy(float) * PCT
+    ax = _new_ax(ax, _rows_height(len(t)))
+    extra = []
+    handles = []
+    if band is not None:
+        regional, width = (float(v) * PCT for v in band)
+        lo, hi = max(regional - width, 0.0), regional + width
+        span = ax.axvspan(lo, hi, facecolor="0.93", edgecolor="0.55", hatch="..", linewidth=0,
+                          zorder=0, label=f"band {_fmt(regional)} ± {_fmt(width)} % of GDP")
+        line = ax.axvline(regional, color="black", linestyle=":", linewidth=1.2, zorder=3,
+                          label=f"regional ratio {_fmt(regional)} % of GDP")
+        handles += [span, line]
+        extra.append(hi)
+    bars = ax.barh(y, vals, height=0.7, color="0.55", edgecolor=_EDGE, linewidth=0.6,
+                   label="burden", zorder=2)
+    for text in ax.bar_label(bars, labels=[_fmt(v) for v in vals], padding=2, fontsize=_BAR_FONT):
+        text.set_bbox({"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none"})
+        text.set_zorder(5)
+    if cap is not None:
+        if isinstance(cap, Mapping):
+            caps = t["city"].map(lambda c: cap.get(c, np.nan)).to_numpy(float) * PCT
+            ok = np.isfinite(caps)
+            if ok.any():
+                lines = ax.vlines(caps[ok], y[ok] - 0.45, y[ok] + 0.45, colors="black",
+                                  linestyles="--", linewidth=1.4, zorder=3,
+                                  label="burden cap of the city")
+                handles.append(Line2D([], [], color="black", linestyle="--",
+                                      label=lines.get_label()))
+                extra.append(np.nanmax(caps))
+        else:
+            c = float(cap) * PCT
+            handles.append(ax.axvline(c, color="black", linestyle="--", linewidth=1.4, zorder=3,
+                                      label=f"burden cap {_fmt(c)} % of GDP"))
+            extra.append(c)
+    ax.set_yticks(y, t["city"].astype(str))
+    ax.set_ylim(-0.6, len(t) - 0.4)
+    ax.set_xlim(0, _headroom(vals, extra))
+    ax.set_xlabel("burden: cost / GDP (% of GDP)")
+    ax.set_ylabel("city")
+    ax.set_title("Burden by city (annual cost as % of GDP)")
+    ax.grid(axis="x", color="0.85", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if handles:
+        ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.95)
+    return ax
+
+
+# --- concentrations -----------------------------------------------------------------------------
+
+def concentrations(receptors: pd.DataFrame, ax: Axes | None = None, metric: str = "PM25") -> Axes:
+    """Baseline (hatched) and final (grey) concentration per receptor for one metric,
+    with each receptor's target as a dashed tick and its MTFR (the lowest reachable
+    concentration) as a white diamond when the table has one. µg/m³."""
+    _require(receptors, ["metric", "receptor", "baseline_ugm3", "final_ugm3"], "concentrations")
+    t = receptors[receptors["metric"].astype(str) == str(metric)]
+    if t.empty:
+        raise ValueError(f"no receptor of metric {metric!r}; metrics: "
+                         f"{', '.join(sorted(receptors['metric'].astype(str).unique()))}")
+    t = t.sort_values("baseline_ugm3", kind="stable")
+    n = len(t)
+    y = np.arange(n)
+    h = 0.38
+    ax = _new_ax(ax, _rows_height(n))
+    base = t["baseline_ugm3"].to_numpy(float)
+    final = t["final_ugm3"].to_numpy(float)
+    ax.barh(y + h / 2, base, height=h, color="white", edgecolor=_EDGE, hatch="///",
+            linewidth=0.6, label="baseline", zorder=2)
+    ax.barh(y - h / 2, final, height=h, color="0.4", edgecolor=_EDGE, linewidth=0.6,
+            label="after control", zorder=2)
+    extra = []
+    if "target_ugm3" in t:
+        target = t["target_ugm3"].to_numpy(float)
+        ok = np.isfinite(target)
+        if ok.any():
+            ax.vlines(target[ok], y[ok] - 0.48, y[ok] + 0.48, colors="black", linestyles="--",
+                      linewidth=1.6, zorder=4, label="target")
+            extra.append(np.nanmax(target))
+    if "mtfr_ugm3" in t:
+        mtfr = t["mtfr_ugm3"].to_numpy(float)
+        ok = np.isfinite(mtfr)
+        if ok.any():
+            ax.plot(mtfr[ok], y[ok] - h / 2, linestyle="none", marker="D", markersize=5,
+                    markerfacecolor="white", markeredgecolor="black", zorder=5,
+                    label="MTFR (every measure\nat its limit)")
+    ax.set_yticks(y, t["receptor"].astype(str))
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.set_xlim(0, _headroom(np.concatenate([base, final]), extra) / 1.1)
+    name = _metric_name(metric)
+    ax.set_xlabel(f"{name} concentration (µg/m³)")
+    ax.set_ylabel("receptor")
+    has_target = bool(extra)
+    ax.set_title(f"{name}: baseline and after control" + (" against the target" if has_target else
+                                                          " (no target)"))
+    ax.grid(axis="x", color="0.85", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    return ax
+
+
+# --- city map -----------------------------------------------------------------------------------
+
+def city_map(cities: pd.DataFrame, geo: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Cities at their lon/lat, marker area proportional to cost, grey shade by
+    burden (% of GDP, colour bar), labelled with the city name.
+
+    ``geo`` has columns city, lat, lon (the region's ``cities.csv``; its ``name``
+    column, when present, labels the points). Cities missing from ``geo`` are not drawn.
+    """
+    _require(cities, ["city", "cost_cny", "burden"], "city_map (cities)")
+    _require(geo, ["city", "lat", "lon"], "city_map (geo)")
+    cols = ["city", "lat", "lon"] + (["name"] if "name" in geo.columns else [])
+    t = cities[["city", "cost_cny", "burden"]].merge(geo[cols], on="city", how="inner")
+    ax = _new_ax(ax, (7.5, 7.0))
+    cost = t["cost_cny"].to_numpy(float) / BN
+    burden = t["burden"].to_numpy(float) * PCT
+    cmax = float(np.nanmax(cost)) if len(cost) and np.nanmax(cost) > 0 else 1.0
+    size = _marker_area(cost, cmax)
+    sc = ax.scatter(t["lon"], t["lat"], s=size, c=burden, cmap="Greys", vmin=0,
+                    vmax=max(float(np.nanmax(burden)) if len(burden) else 0.0, 1e-12),
+                    edgecolors="black", linewidths=0.7, zorder=3)
+    cb = ax.figure.colorbar(sc, ax=ax, shrink=0.8, pad=0.02)
+    cb.set_label("% of GDP")
+    if len(t):
+        mean_lat = float(t["lat"].mean())
+        ax.set_aspect(1 / max(math.cos(math.radians(mean_lat)), 0.1), adjustable="datalim")
+        ax.margins(0.08)
+    ax.set_xlabel("longitude (°E)")
+    ax.set_ylabel("latitude (°N)")
+    ax.set_title(f"Cost (marker area, bn CNY/yr) and burden (shade, % of GDP) by city\n"
+                 f"total {_fmt(np.nansum(cost))} bn CNY/yr")
+    ax.grid(color="0.9", linewidth=0.5)
+    ax.set_axisbelow(True)
+    ref = sorted({float(f"{cmax * f:.2g}") for f in (0.25, 0.5, 1.0)})
+    handles = [Line2D([], [], linestyle="none", marker="o", markerfacecolor="white",
+                      markeredgecolor="black", markersize=math.sqrt(_marker_area(np.array([v]), cmax)[0]),
+                      label=f"{_fmt(v)}") for v in ref]
+    ax.legend(handles=handles, title="cost (bn CNY/yr)", loc="upper center",
+              bbox_to_anchor=(0.5, -0.1), ncol=len(handles), fontsize=8, title_fontsize=8,
+              frameon=False, labelspacing=1.2, borderpad=1.0)
+    labels = (t["name"] if "name" in t else t["city"]).astype(str).tolist()
+    _label_points(ax, t["lon"].to_numpy(float), t["lat"].to_numpy(float), labels, size)
+    return ax
+
+
+def _label_points(ax: Axes, xs, ys, labels, area, fontsize: float = 7) -> None:
+    """Label each point beside its marker, choosing among four corners the first
+    whose (estimated) text box overlaps no label or marker placed so far."""
+    engine = ax.figure.get_layout_engine()
+    if engine is not None:  # place the axes where they will be drawn, so the geometry is right
+        engine.execute(ax.figure)
+    ax.autoscale_view()
+    ax.apply_aspect()
+    pts = ax.transData.transform(np.column_stack([xs, ys])) if len(xs) else np.zeros((0, 2))
+    scale = ax.figure.dpi / 72.0  # display pixels per point
+    radius = np.sqrt(np.asarray(area, float)) / 2 * scale
+    boxes = [(px - r, py - r, px + r, py + r) for (px, py), r in zip(pts, radius)]
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    for x, y, (px, py), r, lab in zip(xs, ys, pts, radius, labels):
+        w = 0.6 * fontsize * len(lab) * scale
+        h = fontsize * 1.2 * scale
+        g = r * 0.75 + 2 * scale
+        choice = None
+        for dx, dy, ha, va in ((1, 1, "left", "bottom"), (1, -1, "left", "top"),
+                               (-1, 1, "right", "bottom"), (-1, -1, "right", "top")):
+            x0 = px + g if dx > 0 else px - g - w
+            y0 = py + g if dy > 0 else py - g - h
+            box = (x0, y0, x0 + w, y0 + h)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
+                       for b in boxes):
+                choice = (dx, dy, ha, va, box)
+                break
+        if choice is None:
+            x0, y0 = px + g, py + g
+            choice = (1, 1, "left", "bottom", (x0, y0, x0 + w, y0 + h))
+        dx, dy, ha, va, box = choice
+        boxes.append(box)
+        off = g / scale
+        ax.annotate(lab, (x, y), xytext=(dx * off, dy * off), textcoords="offset points",
+                    ha=ha, va=va, fontsize=fontsize, zorder=4, path_effects=halo)
+
+
+def _marker_area(cost_bn: np.ndarray, cmax: float) -> np.ndarray:
+    """Marker area in pt² proportional to cost, with a small floor so zero-cost cities show."""
+    return 12.0 + 700.0 * np.nan_to_num(cost_bn) / cmax
+
+
+# --- Pareto front -------------------------------------------------------------------------------
+
+def non_dominated(points: pd.DataFrame, x: str = "total_cost_cny", y: str = "gini_burden") -> pd.Series:
+    """True for the points on the Pareto front of (x, y), both minimised.
+
+    Only optimal points (``status == "optimal"``, or every point when there is
+    no status column) with finite x and y take part; a point is dominated when
+    another such point is no worse in both and better in one. Identical points
+    do not dominate each other: all of them stay on the front.
+    """
+    _require(points, [x, y], "non_dominated")
+    xs = points[x].to_numpy(float)
+    ys = points[y].to_numpy(float)
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    if "status" in points.columns:
+        ok &= (points["status"].astype(str) == "optimal").to_numpy()
+    idx = np.flatnonzero(ok)
+    front = np.zeros(len(points), dtype=bool)
+    for i in idx:
+        other = idx[idx != i]
+        le = (xs[other] <= xs[i]) & (ys[other] <= ys[i])
+        lt = (xs[other] < xs[i]) | (ys[other] < ys[i])
+        front[i] = not np.any(le & lt)
+    return pd.Series(front, index=points.index, name="non_dominated")
+
+
+def pareto_front(points: pd.DataFrame, x: str = "total_cost_cny", y: str = "gini_burden",
+                 ax: Axes | None = None, label: str | None = None) -> Axes:
+    """A Pareto front of two minimised objectives from one row per point.
+
+    Non-dominated optimal points are filled circles joined by a line (in x
+    order); dominated optimal points are hollow circles; points whose
+    ``status`` is not optimal are not drawn but counted in the legend and the
+    title. Known columns (``total_cost_cny``, ``gini_burden``, ``max_burden``,
+    ...) are drawn in bn CNY/yr, % of GDP or 0–1. ``label`` names a column
+    whose values annotate the drawn points (e.g. a weight or a cap).
+    """
+    _require(points, [x, y], "pareto_front")
+    fx, fy = _metric(x)[2], _metric(y)[2]
+    xs = points[x].to_numpy(float) * fx
+    ys = points[y].to_numpy(float) * fy
+    if "status" in points.columns:
+        optimal = (points["status"].astype(str) == "optimal").to_numpy()
+    else:
+        optimal = np.ones(len(points), dtype=bool)
+    drawn = optimal & np.isfinite(xs) & np.isfinite(ys)
+    front = non_dominated(points, x, y).to_numpy()
+    dominated = drawn & ~front
+    n_skip = int((~drawn).sum())
+    ax = _new_ax(ax, (6.5, 4.8))
+    order = np.flatnonzero(front)
+    order = order[np.lexsort((ys[order], xs[order]))]
+    ax.plot(xs[order], ys[order], color="black", linestyle="-", linewidth=1.2, marker="o",
+            markersize=6, markerfacecolor="black", markeredgecolor="black", zorder=3,
+            label=f"Pareto front ({len(order)} points)")
+    if dominated.any():
+        ax.plot(xs[dominated], ys[dominated], linestyle="none", marker="o", markersize=6,
+                markerfacecolor="none", markeredgecolor="0.3", zorder=2,
+                label=f"dominated ({int(dominated.sum())})")
+    handles, _ = ax.get_legend_handles_labels()
+    if n_skip:
+        handles.append(Line2D([], [], linestyle="none", marker="x", color="0.5",
+                              label=f"not optimal or no value: {n_skip} (not drawn)"))
+    if label is not None and label in points.columns:
+        for i in np.flatnonzero(drawn):
+            ax.annotate(str(points[label].iloc[i]), (xs[i], ys[i]), xytext=(4, 4),
+                        textcoords="offset points", fontsize=7)
+    ax.set_xlabel(_axis_label(x))
+    ax.set_ylabel(_axis_label(y))
+    title = f"Pareto front: {_metric(x)[0]} vs {_metric(y)[0]} (both minimised)"
+    if n_skip:
+        title += f"\n{n_skip} of {len(points)} points not optimal, not drawn"
+    ax.set_title(title)
+    ax.grid(color="0.88", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(handles=handles, loc="best", fontsize=8)
+    return ax
+
+
+# --- comparison of options ----------------------------------------------------------------------
+
+def compare_bars(table: pd.DataFrame, metrics: Sequence[str], ax: Axes | None = None,
+                 relative: bool | None = None) -> Axes:
+    """Grouped bars: one group per roadmap option (row; the ``scenario`` column or
+    the index names it), one hatched bar per metric (column).
+
+    Known columns are drawn in their units (bn CNY/yr, % of GDP, 0–1). When the
+    metrics do not share one unit (or ``relative=True``), each metric is drawn as
+    % of its largest value over the options so that they fit on one axis; the
+    legend then gives the largest value in its unit.
+    """
+    metrics = list(metrics)
+    if not metrics:
+        raise ValueError("compare_bars needs at least one metric")
+    _require(table, metrics, "compare_bars")
+    names = (table["scenario"] if "scenario" in table.columns else table.index).astype(str)
+    units = {_metric(m)[1] for m in metrics}
+    if relative is None:
+        relative = len(units) > 1
+    n, k = len(table), len(metrics)
+    ax = _new_ax(ax, (max(6.0, 1.1 * n * max(k, 2) * 0.5 + 2), 4.8))
+    width = 0.8 / k
+    xpos = np.arange(n)
+    for j, m in enumerate(metrics):
+        name, unit, factor = _metric(m)
+        vals = table[m].to_numpy(float) * factor
+        lab = f"{name} ({unit})" if unit else name
+        if relative:
+            top = np.nanmax(np.abs(vals)) if np.isfinite(vals).any() else np.nan
+            lab = f"{name} (100 % = {_fmt(top)}{' ' + unit if unit else ''})"
+            vals = vals / top * PCT if top and np.isfinite(top) else vals * np.nan
+        bars = ax.bar(xpos + (j - (k - 1) / 2) * width, vals, width=width * 0.95,
+                      color=_FILLS[j % len(_FILLS)], hatch=_HATCHES[j % len(_HATCHES)],
+                      edgecolor=_EDGE, linewidth=0.6, label=lab, zorder=2)
+        ax.bar_label(bars, labels=[_fmt(v) for v in vals], padding=1, fontsize=_BAR_FONT)
+    ax.set_xticks(xpos, names, rotation=20 if n > 3 else 0, ha="right" if n > 3 else "center")
+    ax.set_xlabel("roadmap option")
+    if relative:
+        ax.set_ylabel("% of the largest option")
+    elif len(units) == 1 and "" not in units:
+        ax.set_ylabel(f"value ({units.pop()})")
+    else:
+        ax.set_ylabel("value")
+    ax.set_title("Roadmap options compared" + (" (each metric relative to its largest)" if relative else ""))
+    ax.margins(y=0.15)
+    ax.grid(axis="y", color="0.85", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return ax
+
+
+# --- a results folder ---------------------------------------------------------------------------
+
+def _load_geo(geo) -> pd.DataFrame | None:
+    if geo is None or isinstance(geo, pd.DataFrame):
+        return geo
+    p = Path(geo)
+    if p.is_dir():
+        p = p / "cities.csv"
+    return pd.read_csv(p)
+
+
+def _fairness_lines(summary: dict, cities: pd.DataFrame):
+    """The burden cap (float, or {city: cap} when caps differ) and band (regional, width)."""
+    rules = (summary.get("scenario_resolved") or {}).get("fairness") or []
+    ids = cities["city"].astype(str).tolist()
+    per_city: dict[str, float] = {}
+    widths = []
+    for r in rules:
+        if not isinstance(r, Mapping):
+            continue
+        if r.get("rule") == "burden_cap" and r.get("max_share_of_gdp") is not None:
+            who = r.get("cities", "all")
+            for c in (ids if who == "all" else [str(c) for c in who]):
+                per_city[c] = min(per_city.get(c, math.inf), float(r["max_share_of_gdp"]))
+        elif r.get("rule") == "burden_band" and r.get("width") is not None:
+            widths.append(float(r["width"]))
+    cap = None
+    if per_city:
+        values = {per_city.get(c) for c in ids}
+        cap = values.pop() if len(values) == 1 and None not in values else per_city
+    band = None
+    regional = (summary.get("fairness") or {}).get("regional_burden")
+    if widths and regional is not None:
+        band = (float(regional), min(widths))
+    return cap, band
+
+
+def _save(fig: Figure, folder: Path, stem: str) -> list[Path]:
+    out = []
+    for ext in ("png", "svg"):
+        path = folder / f"{stem}.{ext}"
+        tmp = folder / f".{stem}.partial.{ext}"
+        kw = {"dpi": 150} if ext == "png" else {"metadata": {"Date": None}}
+        with matplotlib.rc_context({"svg.hashsalt": "fairshare"}):
+            fig.savefig(tmp, format=ext, **kw)
+        os.replace(tmp, path)
+        out.append(path)
+    return out
+
+
+def write_result_plots(result_dir: str | Path, geo=None) -> list[Path]:
+    """Write the plots of one results folder into it, as PNG and SVG; return the paths.
+
+    ``cost_by_city``, ``burden_by_city`` (with the burden cap and burden band of
+    the scenario's fairness rules, from ``summary.json``), one
+    ``concentrations_<metric>`` per metric and, when ``geo`` is given (a
+    DataFrame with city, lat, lon, a region's ``cities.csv`` or its folder),
+    ``city_map``. A result that is not optimal has no tables to draw: nothing is
+    written and the list is empty. A folder without ``summary.json`` is not a
+    finished result: FileNotFoundError.
+    """
+    folder = Path(result_dir)
+    summary_path = folder / "summary.json"
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"{folder} is not a finished results folder: no summary.json")
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    if summary.get("status") != "optimal":
+        return []
+    written: list[Path] = []
+    cities = pd.read_csv(folder / "cities.csv") if (folder / "cities.csv").is_file() else None
+    receptors = pd.read_csv(folder / "receptors.csv") if (folder / "receptors.csv").is_file() else None
+
+    def draw(stem, size, fn, *args, **kw):
+        fig = Figure(figsize=size, layout="constrained")
+        ax = fig.subplots()
+        fn(*args, ax=ax, **kw)
+        written.extend(_save(fig, folder, stem))
+
+    if cities is not None and len(cities):
+        cities = cities.astype({"city": str})
+        cap, band = _fairness_lines(summary, cities)
+        draw("cost_by_city", _rows_height(len(cities)), cost_by_city, cities)
+        draw("burden_by_city", _rows_height(len(cities)), burden_by_city, cities, cap=cap, band=band)
+        geo_df = _load_geo(geo)
+        if geo_df is not None:
+            draw("city_map", (7.5, 7.0), city_map, cities, geo_df.astype({"city": str}))
+    if receptors is not None and len(receptors):
+        for metric in pd.unique(receptors["metric"].astype(str)):
+            n = int((receptors["metric"].astype(str) == metric).sum())
+            draw("concentrations_" + re.sub(r"[^A-Za-z0-9_.-]", "_", metric), _rows_height(n), concentrations, receptors,
+                 metric=metric)
+    return written
