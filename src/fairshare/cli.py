@@ -89,8 +89,16 @@ def run(scenario: Path, out_dir: Path, overwrite: bool):
     target = result_folder(out_dir, sc.name)
     if target.exists() and not overwrite:
         raise ResultExists(f"{target} already holds a result; use --overwrite to replace it")
-    result = api.solve(sc)
-    folder = write_results(result, out_dir, overwrite=overwrite)
+    inst = api.prepare(sc)
+    for w in inst.data.warnings:
+        click.echo(f"  {w}", err=True)
+    result = api.solve(inst)
+    try:
+        folder = write_results(result, out_dir, overwrite=overwrite)
+    except OSError as exc:  # e.g. no permission, disk full: the run is not lost, say where
+        print_summary(result)
+        _fail(f"error: cannot write the results folder under {out_dir}: "
+              f"{exc.strerror or exc}; choose another folder with -o", EXIT_INVALID)
     print_summary(result)
     click.echo(f"\nresults written to {folder}")
     if result.status == Status.INFEASIBLE:

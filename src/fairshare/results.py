@@ -134,9 +134,10 @@ def measure_table(inst: Instance, x: np.ndarray) -> pd.DataFrame:
 def fairness_metrics(cities: pd.DataFrame, inst: Instance) -> dict:
     burden = cities["burden"].to_numpy()
     per_capita = cities["cost_cny"].to_numpy() / inst.data.population
+    regional = float(cities["cost_cny"].sum() / (inst.data.gdp_bn_cny.sum() * 1e9))
     return {"max_burden": float(burden.max()), "min_burden": float(burden.min()),
-            "mean_burden": float(burden.mean()),
-            "regional_burden": float(cities["cost_cny"].sum() / (inst.data.gdp_bn_cny.sum() * 1e9)),
+            "mean_burden": float(burden.mean()), "regional_burden": regional,
+            "band_burden": float(np.abs(burden - regional).max()),
             "gini_burden": gini(burden), "gini_cost_per_capita": gini(per_capita)}
 
 
@@ -195,6 +196,9 @@ def make_result(inst: Instance, model, outcome: SolveOutcome, timings: dict,
     if outcome.status != Status.OPTIMAL:
         result.receptors = receptor_table(inst, None, None)
         summary["diagnosis"] = diagnosis
+        if outcome.status != Status.INFEASIBLE:  # a limit or a failure: what is known so far
+            summary["best_objective_cny"] = (None if outcome.objective is None
+                                             else outcome.objective * CNY_PER_MCNY)
         return result
     x, dE = solution_arrays(model, inst)
     result.cities = city_table(inst, x, dE)
@@ -238,8 +242,10 @@ class ResultExists(Exception):
 
 def result_folder(out_root: Path, name: str) -> Path:
     folder = (Path(out_root) / name).resolve()
-    if folder.parent != Path(out_root).resolve():
-        raise ValueError(f"scenario name {name!r} would write outside {out_root}")
+    if folder.parent != Path(out_root).resolve() or name in ("", ".", ".."):
+        from fairshare.errors import InputError, Problem
+        raise InputError([Problem(str(out_root), f"scenario name {name!r} would write outside "
+                                                 f"the results folder {out_root}", column="name")])
     return folder
 
 
@@ -254,7 +260,8 @@ def write_results(result: Result, out_root: str | Path, overwrite: bool = False)
     if target.exists() and not overwrite:
         raise ResultExists(f"{target} already holds a result; use --overwrite to replace it")
     out_root.mkdir(parents=True, exist_ok=True)
-    tmp = out_root / f".{result.scenario}.partial-{uuid.uuid4().hex[:8]}"
+    _recover(out_root, target)
+    tmp = out_root / f".{result.scenario}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
         _write_files(result, tmp)
@@ -291,10 +298,16 @@ def _json_default(o):
 
 
 def _swap_into_place(tmp: Path, target: Path) -> None:
+    """Rename the finished ``tmp`` to ``target``. An existing target is exchanged with it in
+    one atomic step where the system can (Linux renameat2), else moved aside first; a run
+    killed between those two renames is repaired by the next write (:func:`_recover`)."""
     if not target.exists():
         os.rename(tmp, target)
         return
-    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    if _exchange(tmp, target):  # tmp now holds the previous result
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     os.rename(target, old)
     try:
         os.rename(tmp, target)
@@ -302,3 +315,50 @@ def _swap_into_place(tmp: Path, target: Path) -> None:
         os.rename(old, target)  # put the previous result back
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    rc = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    return rc == 0
+
+
+def _recover(out_root: Path, target: Path) -> None:
+    """Tidy what killed runs left: put back a previous result that was moved aside and not
+    replaced, and delete temporary folders whose process is gone."""
+    for p in sorted(out_root.glob(f".{target.name}.old-*")):
+        if not target.exists() and not _alive(p.name) and (p / "summary.json").is_file():
+            os.rename(p, target)
+        elif not _alive(p.name):
+            shutil.rmtree(p, ignore_errors=True)
+    for p in out_root.glob(f".{target.name}.partial-*"):
+        if not _alive(p.name):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _alive(folder_name: str) -> bool:
+    """Whether the process whose id is in a temporary folder's name still runs."""
+    try:
+        pid = int(folder_name.rsplit("-", 2)[-2])
+    except (ValueError, IndexError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True

@@ -291,14 +291,39 @@ def solve_model(model: pyo.ConcreteModel, time_limit_s: float | None = None, thr
         if out.max_primal_infeasibility > FEASIBILITY_TOL * 100:
             out.status = Status.ERROR
             out.message = (f"HiGHS reported optimal but the solution violates a row by "
-                           f"{out.max_primal_infeasibility:.3g}: numerical trouble")
+                           f"{out.max_primal_infeasibility:.3g}: {ADVICE[Status.ERROR]}")
             return out
         out.objective = lp.objective_value(x)
         _load(model, lp, x, np.asarray(sol.row_dual))
-    elif status == Status.TIME_LIMIT:
-        out.message = (f"time limit of {time_limit_s} s reached after {t2 - t1:.1f} s; "
-                       "raise solver.time_limit_s or try solver.method: ipm")
+    elif status != Status.INFEASIBLE:
+        if int(info.primal_solution_status) == 2:  # feasible, not proven optimal: the best found
+            out.objective = float(info.objective_function_value)
+        out.message = explain(status, text, time_limit_s, t2 - t1, out.objective)
     return out
+
+
+ADVICE = {
+    Status.TIME_LIMIT: "raise solver.time_limit_s, or try solver.method: ipm",
+    Status.ITERATION_LIMIT: "try solver.method: ipm (or simplex), and check the tables for "
+                            "extreme values",
+    Status.UNBOUNDED: "the cost can fall without limit: check for negative costs and for "
+                      "variables or constraints added to the model without bounds",
+    Status.ERROR: "numerical trouble: try solver.method: ipm, and check the tables for extreme "
+                  "values (numbers far outside 1e-6..1e9 in their units)",
+}
+
+
+def explain(status: Status, text: str, time_limit_s, seconds: float,
+            best_objective: float | None = None) -> str:
+    """What happened (HiGHS's own status in brackets), the best objective found if any, and
+    what to try next."""
+    what = {Status.TIME_LIMIT: f"time limit of {time_limit_s} s reached after {seconds:.1f} s",
+            Status.ITERATION_LIMIT: f"iteration limit reached after {seconds:.1f} s",
+            Status.UNBOUNDED: "the problem is unbounded",
+            }.get(status, f"HiGHS stopped without a solution after {seconds:.1f} s")
+    best = ("" if best_objective is None else
+            f"; best objective found {best_objective:,.6g} million CNY/yr (not proven optimal)")
+    return f"{what} (HiGHS: {text}){best}; {ADVICE.get(status, ADVICE[Status.ERROR])}"
 
 
 def _load(model, lp: LpArrays, x: np.ndarray, row_dual: np.ndarray) -> None:
@@ -386,3 +411,68 @@ def minimise_each(A: sp.csr_array, row_hi: np.ndarray, col_hi: np.ndarray,
         if status == Status.OPTIMAL:
             out[i] = h.getInfo().objective_function_value
     return out
+
+
+# --- sweeps: one HiGHS instance, bounds and coefficients changed in place ----------------
+
+class PersistentSolve:
+    """A compiled model kept in HiGHS so that a sweep changes a bound or a coefficient
+    and re-solves from the previous basis (warm start) instead of rebuilding.
+
+    ``row(con)`` / ``block_rows(name)`` / ``column(var)`` give HiGHS indices of Pyomo
+    constraints, matrix blocks and variables; ``set_row_bounds`` and ``set_coefficient``
+    change the LP; ``solve()`` returns a :class:`SolveOutcome` and loads the solution
+    and duals into the model, as :func:`solve_model` does.
+    """
+
+    def __init__(self, model: pyo.ConcreteModel, time_limit_s: float | None = None,
+                 threads: int = 0, method: str = "choose"):
+        t0 = time.perf_counter()
+        self.model = model
+        self.lp = compile_model(model)
+        self.h = new_highs(time_limit_s, threads, method)
+        pass_lp(self.h, self.lp)
+        self.time_limit_s = time_limit_s
+        self.build_seconds = time.perf_counter() - t0
+        self._row_of = {id(con): i for i, con in enumerate(self.lp.rows)}
+        self._col_of = {id(v): j for j, v in enumerate(self.lp.columns)}
+
+    def row(self, con) -> int:
+        return self._row_of[id(con)]
+
+    def block_rows(self, name: str) -> np.ndarray:
+        for block, first in self.lp.blocks:
+            if block.name == name:
+                return np.arange(first, first + len(block))
+        raise KeyError(name)
+
+    def column(self, var) -> int:
+        return self._col_of[id(var)]
+
+    def set_row_bounds(self, rows, lower, upper) -> None:
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int32))
+        lo = np.broadcast_to(np.asarray(lower, dtype=float), rows.shape).copy()
+        hi = np.broadcast_to(np.asarray(upper, dtype=float), rows.shape).copy()
+        lo[~np.isfinite(lo)], hi[~np.isfinite(hi)] = -INF, INF
+        self.lp.row_lo[rows], self.lp.row_hi[rows] = lo, hi
+        self.h.changeRowsBounds(len(rows), rows, lo, hi)
+
+    def set_coefficient(self, row: int, col: int, value: float) -> None:
+        self.h.changeCoeff(int(row), int(col), float(value))
+
+    def solve(self) -> SolveOutcome:
+        t0 = time.perf_counter()
+        status, text = run(self.h)
+        info = self.h.getInfo()
+        out = SolveOutcome(status=status, message=text, solver_version=highs_version(),
+                           solve_seconds=time.perf_counter() - t0,
+                           iterations=int(info.simplex_iteration_count + info.ipm_iteration_count),
+                           size={"variables": self.lp.A.shape[1], "constraints": self.lp.A.shape[0],
+                                 "nonzeros": int(self.lp.A.nnz)})
+        if status == Status.OPTIMAL:
+            sol = self.h.getSolution()
+            x = np.asarray(sol.col_value)
+            out.objective = self.lp.objective_value(x)
+            out.max_primal_infeasibility = float(info.max_primal_infeasibility)
+            _load(self.model, self.lp, x, np.asarray(sol.row_dual))
+        return out
