@@ -203,17 +203,11 @@ def _named(row: dict, kind: str) -> dict:
 
 
 def non_dominated(points: pd.DataFrame, x: str, y: str) -> pd.Series:
-    """True for optimal points no other optimal point beats in both x and y (minimised)."""
-    ok = (points["status"] == "optimal").to_numpy()
-    xs, ys = points[x].to_numpy(dtype=float), points[y].to_numpy(dtype=float)
-    if y == "gamma":  # more ambition is better: maximise gamma
-        ys = -ys
-    flags = []
-    for i in range(len(points)):
-        if not ok[i]:
-            flags.append(False)
-            continue
-        better = ok & (xs <= xs[i] + 1e-9 * abs(xs[i])) & (ys <= ys[i] + 1e-12) & \
-            ((xs < xs[i] - 1e-9 * abs(xs[i])) | (ys < ys[i] - 1e-12))
-        flags.append(not better.any())
-    return pd.Series(flags, index=points.index)
+    """True for optimal points no other optimal point beats in both x and y (minimised;
+    for the target sweep more ambition, gamma, is better)."""
+    from fairshare.plots import non_dominated as both_minimised
+
+    if y != "gamma":
+        return both_minimised(points, x, y)
+    flipped = points.assign(minus_gamma=-points["gamma"])
+    return both_minimised(flipped, x, "minus_gamma")

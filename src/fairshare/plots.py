@@ -52,6 +52,15 @@ METRICS: dict[str, tuple[str, str, float]] = {
     "regional_burden": ("regional burden", "% of GDP", PCT),
     "gini_burden": ("Gini of burden", "0–1", 1.0),
     "gini_cost_per_capita": ("Gini of per-capita cost", "0–1", 1.0),
+    "band_burden": ("largest distance from the regional burden", "% of GDP", PCT),
+    # already-scaled columns of fairshare.compare tables
+    "total_cost_bn_cny": ("total cost", "bn CNY/yr", 1.0),
+    "min_city_cost_bn_cny": ("smallest city cost", "bn CNY/yr", 1.0),
+    "max_city_cost_bn_cny": ("largest city cost", "bn CNY/yr", 1.0),
+    "max_burden_pct": ("max burden", "% of GDP", 1.0),
+    "min_burden_pct": ("min burden", "% of GDP", 1.0),
+    "regional_burden_pct": ("regional burden", "% of GDP", 1.0),
+    "price_of_fairness_pct": ("price of fairness", "% over least cost", 1.0),
 }
 
 # Black-and-white styling: fills, hatches and markers that survive a photocopier.
@@ -289,39 +298,51 @@ def city_map(cities: pd.DataFrame, geo: pd.DataFrame, ax: Axes | None = None) ->
 
 
 def _label_points(ax: Axes, xs, ys, labels, area, fontsize: float = 7) -> None:
-    """Label each point beside its marker, choosing among four corners the first
-    whose (estimated) text box overlaps no label or marker placed so far."""
+    """Label each point beside its marker at the candidate place (four corners,
+    then right, left, above, below) whose estimated text box overlaps least with
+    the other markers, the labels placed so far and the outside of the axes."""
     engine = ax.figure.get_layout_engine()
     if engine is not None:  # place the axes where they will be drawn, so the geometry is right
         engine.execute(ax.figure)
     ax.autoscale_view()
     ax.apply_aspect()
     pts = ax.transData.transform(np.column_stack([xs, ys])) if len(xs) else np.zeros((0, 2))
+    frame = ax.get_window_extent()
     scale = ax.figure.dpi / 72.0  # display pixels per point
     radius = np.sqrt(np.asarray(area, float)) / 2 * scale
-    boxes = [(px - r, py - r, px + r, py + r) for (px, py), r in zip(pts, radius)]
+    markers = [(px - r, py - r, px + r, py + r) for (px, py), r in zip(pts, radius)]
+    placed: list[tuple] = []
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
-    for x, y, (px, py), r, lab in zip(xs, ys, pts, radius, labels):
-        w = 0.6 * fontsize * len(lab) * scale
-        h = fontsize * 1.2 * scale
-        g = r * 0.75 + 2 * scale
-        choice = None
-        for dx, dy, ha, va in ((1, 1, "left", "bottom"), (1, -1, "left", "top"),
-                               (-1, 1, "right", "bottom"), (-1, -1, "right", "top")):
-            x0 = px + g if dx > 0 else px - g - w
-            y0 = py + g if dy > 0 else py - g - h
+
+    def overlap(a, b) -> float:
+        return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+    for i, (x, y, (px, py), r, lab) in enumerate(zip(xs, ys, pts, radius, labels)):
+        w = 0.62 * fontsize * len(lab) * scale
+        h = fontsize * 1.25 * scale
+        g = r * 0.72 + 1.5 * scale  # corner offset: just off the circle
+        s = r + 2 * scale  # side offset
+        candidates = [  # (offset x, offset y in pixels, ha, va)
+            (g, g, "left", "bottom"), (g, -g, "left", "top"),
+            (-g, g, "right", "bottom"), (-g, -g, "right", "top"),
+            (s, 0, "left", "center"), (-s, 0, "right", "center"),
+            (0, s, "center", "bottom"), (0, -s, "center", "top"),
+        ]
+        best = None
+        for ox, oy, ha, va in candidates:
+            x0 = px + ox - {"left": 0, "center": w / 2, "right": w}[ha]
+            y0 = py + oy - {"bottom": 0, "center": h / 2, "top": h}[va]
             box = (x0, y0, x0 + w, y0 + h)
-            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
-                       for b in boxes):
-                choice = (dx, dy, ha, va, box)
+            cost = sum(overlap(box, m) for j, m in enumerate(markers) if j != i)
+            cost += sum(overlap(box, b) for b in placed)
+            cost += w * h - overlap(box, (frame.x0, frame.y0, frame.x1, frame.y1))
+            if best is None or cost < best[0]:
+                best = (cost, ox, oy, ha, va, box)
+            if cost == 0:
                 break
-        if choice is None:
-            x0, y0 = px + g, py + g
-            choice = (1, 1, "left", "bottom", (x0, y0, x0 + w, y0 + h))
-        dx, dy, ha, va, box = choice
-        boxes.append(box)
-        off = g / scale
-        ax.annotate(lab, (x, y), xytext=(dx * off, dy * off), textcoords="offset points",
+        _, ox, oy, ha, va, box = best
+        placed.append(box)
+        ax.annotate(lab, (x, y), xytext=(ox / scale, oy / scale), textcoords="offset points",
                     ha=ha, va=va, fontsize=fontsize, zorder=4, path_effects=halo)
 
 
@@ -439,7 +460,8 @@ def compare_bars(table: pd.DataFrame, metrics: Sequence[str], ax: Axes | None = 
         lab = f"{name} ({unit})" if unit else name
         if relative:
             top = np.nanmax(np.abs(vals)) if np.isfinite(vals).any() else np.nan
-            lab = f"{name} (100 % = {_fmt(top)}{' ' + unit if unit else ''})"
+            shown = f" {unit}" if unit and unit != "0–1" else ""
+            lab = f"{name} (100 % = {_fmt(top)}{shown})"
             vals = vals / top * PCT if top and np.isfinite(top) else vals * np.nan
         bars = ax.bar(xpos + (j - (k - 1) / 2) * width, vals, width=width * 0.95,
                       color=_FILLS[j % len(_FILLS)], hatch=_HATCHES[j % len(_HATCHES)],

@@ -519,6 +519,11 @@ class SolverOptions(_Spec):
     time_limit_s: Real = Field(300.0, gt=0, description="wall-clock limit for one solve, seconds")
     threads: StrictInt = Field(0, ge=0, description="threads HiGHS may use; 0 lets HiGHS choose")
     method: Literal["choose", "simplex", "ipm"] = Field("choose", description="LP algorithm")
+    constraint_generation: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="add air-quality target rows only as they are violated (for many receptors); "
+                    "auto: when there are more than 2,000 target rows",
+    )
 
 
 class QuadraticOptions(_Spec):

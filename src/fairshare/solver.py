@@ -143,7 +143,7 @@ def new_highs(time_limit_s: float | None = None, threads: int = 0,
     return h
 
 
-def compile_model(model: pyo.ConcreteModel) -> LpArrays:
+def compile_model(model: pyo.ConcreteModel, skip_lazy: bool = False) -> LpArrays:
     """Pyomo model -> matrices, one row per constraint (ranged rows kept as one row),
     with the model's active matrix blocks (e.g. ``aq_target``) appended as sparse rows."""
     info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=pyo.minimize)
@@ -159,7 +159,7 @@ def compile_model(model: pyo.ConcreteModel) -> LpArrays:
                   col_lo=_bounds(info.columns, "lb", -INF), col_hi=_bounds(info.columns, "ub", INF),
                   columns=list(info.columns), rows=[cons[i] for i in keep])
     for block in getattr(model, "_fs_matrix_rows", []):
-        if block.active and len(block):
+        if block.active and len(block) and not (skip_lazy and block.lazy):
             _append_block(lp, block)
     lp.A = sp.csc_array(lp.A)
     quad = getattr(model, "quadratic_cost", None)
@@ -184,7 +184,18 @@ def _bounds(columns, attr: str, default: float) -> np.ndarray:
 
 
 def _append_block(lp: LpArrays, block) -> None:
-    """Append ``block``'s rows, mapping its variables to columns (adding any new ones)."""
+    """Append every row of ``block`` (its variables mapped to columns, new ones added)."""
+    rows = _block_rows_csr(lp, block, np.arange(len(block)))
+    A = sp.csr_array(lp.A)
+    A.resize((A.shape[0], len(lp.columns)))
+    lp.blocks.append((block, A.shape[0]))
+    lp.A = sp.vstack([A, rows], format="csr")
+    lo, hi = _block_bounds(block, np.arange(len(block)))
+    lp.row_lo, lp.row_hi = np.r_[lp.row_lo, lo], np.r_[lp.row_hi, hi]
+
+
+def _block_columns(lp: LpArrays, block) -> np.ndarray:
+    """LP column of each of the block's variables (appending columns the LP lacks)."""
     col_of = {id(v): j for j, v in enumerate(lp.columns)}
     new = [v for v in block.variables if id(v) not in col_of]
     if new:
@@ -194,16 +205,25 @@ def _append_block(lp: LpArrays, block) -> None:
         lp.c = np.r_[lp.c, np.zeros(len(new))]
         lp.col_lo = np.r_[lp.col_lo, _bounds(new, "lb", -INF)]
         lp.col_hi = np.r_[lp.col_hi, _bounds(new, "ub", INF)]
-    ncol = len(lp.columns)
-    cols = np.array([col_of[id(v)] for v in block.variables], dtype=np.int64)
-    M = block.matrix
-    rows = sp.csr_array((M.data, cols[M.indices], M.indptr), shape=(M.shape[0], ncol))
-    A = sp.csr_array(lp.A)
-    A.resize((A.shape[0], ncol))
-    lp.blocks.append((block, A.shape[0]))
-    lp.A = sp.vstack([A, rows], format="csr")
-    lp.row_lo = np.r_[lp.row_lo, np.where(np.isfinite(block.lower), block.lower - block.constant, -INF)]
-    lp.row_hi = np.r_[lp.row_hi, np.where(np.isfinite(block.upper), block.upper - block.constant, INF)]
+        A = sp.csr_array(lp.A)
+        A.resize((A.shape[0], len(lp.columns)))
+        lp.A = A
+    return np.array([col_of[id(v)] for v in block.variables], dtype=np.int64)
+
+
+def _block_rows_csr(lp: LpArrays, block, rows: np.ndarray) -> sp.csr_array:
+    """Rows ``rows`` of the block as a CSR matrix over the LP's columns."""
+    cols = _block_columns(lp, block)
+    M = sp.csr_array(block.matrix[rows] if isinstance(block.matrix, np.ndarray)
+                     else block.matrix[rows])
+    M.eliminate_zeros()
+    return sp.csr_array((M.data, cols[M.indices], M.indptr), shape=(M.shape[0], len(lp.columns)))
+
+
+def _block_bounds(block, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lo = np.where(np.isfinite(block.lower[rows]), block.lower[rows] - block.constant[rows], -INF)
+    hi = np.where(np.isfinite(block.upper[rows]), block.upper[rows] - block.constant[rows], INF)
+    return lo, hi
 
 
 def _merge_ranged_rows(cons, sense, rhs):
@@ -230,10 +250,11 @@ def pass_lp(h: highspy.Highs, lp: LpArrays) -> None:
     model.col_cost_, model.offset_ = lp.c, lp.offset
     model.col_lower_, model.col_upper_ = lp.col_lo, lp.col_hi
     model.row_lower_, model.row_upper_ = lp.row_lo, lp.row_hi
+    A = sp.csc_array(lp.A)
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_ = lp.A.indptr
-    model.a_matrix_.index_ = lp.A.indices
-    model.a_matrix_.value_ = lp.A.data
+    model.a_matrix_.start_ = A.indptr
+    model.a_matrix_.index_ = A.indices
+    model.a_matrix_.value_ = A.data
     h.passModel(model)
     if lp.hessian_diag is not None and np.any(lp.hessian_diag):
         nz = np.flatnonzero(lp.hessian_diag).astype(np.int32)
@@ -271,6 +292,8 @@ def primal_infeasibility(lp: LpArrays, x: np.ndarray) -> float:
 def solve_model(model: pyo.ConcreteModel, time_limit_s: float | None = None, threads: int = 0,
                 method: str = "choose") -> SolveOutcome:
     """Solve ``model`` with HiGHS; load values and duals into it when a solution exists."""
+    if any(b.active and b.lazy and len(b) for b in getattr(model, "_fs_matrix_rows", [])):
+        return solve_generating_rows(model, time_limit_s, threads, method)
     t0 = time.perf_counter()
     lp = compile_model(model)
     h = new_highs(time_limit_s, threads, method)
@@ -338,8 +361,125 @@ def _load(model, lp: LpArrays, x: np.ndarray, row_dual: np.ndarray) -> None:
         dual.clear()
         for con, y in zip(lp.rows, row_dual):
             dual[con] = float(y)
+    for parent in {id(getattr(b, "parent", b)): getattr(b, "parent", b) for b, _ in lp.blocks}.values():
+        parent.dual = dict.fromkeys(parent.index, 0.0)  # rows left out by row generation: 0
     for block, first in lp.blocks:
-        block.dual = dict(zip(block.index, row_dual[first:first + len(block)].tolist()))
+        parent = getattr(block, "parent", block)
+        parent.dual.update(zip(block.index, row_dual[first:first + len(block)].tolist()))
+
+
+# --- row generation: many receptors, few binding ------------------------------------------
+
+ROWGEN_FIRST = 200       # rows to start from: the largest exceedances at zero reduction
+ROWGEN_PER_ROUND = 200   # most-violated rows added per round
+ROWGEN_MAX_ROUNDS = 500
+
+
+@dataclass
+class _Subset:
+    """Rows ``rows`` of matrix block ``parent`` that are in the LP (row generation)."""
+
+    parent: object
+    rows: np.ndarray
+
+    @property
+    def name(self) -> str:
+        return self.parent.name
+
+    @property
+    def index(self) -> list:
+        return [self.parent.index[i] for i in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _append_rows(lp: LpArrays, block, rows: np.ndarray, h: highspy.Highs | None = None) -> None:
+    """Append rows of ``block`` to the LP (and to HiGHS, if given, keeping its basis)."""
+    new = _block_rows_csr(lp, block, rows)
+    lo, hi = _block_bounds(block, rows)
+    lp.blocks.append((_Subset(block, rows), lp.A.shape[0]))
+    lp.A = sp.vstack([sp.csr_array(lp.A), new], format="csr")
+    lp.row_lo, lp.row_hi = np.r_[lp.row_lo, lo], np.r_[lp.row_hi, hi]
+    if h is not None:
+        h.addRows(len(rows), lo, hi, int(new.nnz), new.indptr[:-1].astype(np.int32),
+                  new.indices.astype(np.int32), new.data)
+
+
+def _violated_rows(block, x_block: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Rows of ``block`` violated at ``x_block`` beyond the tolerance, worst first, not kept."""
+    body = block.matrix @ x_block + block.constant
+    excess = np.maximum(body - block.upper, block.lower - body)
+    tol = FEASIBILITY_TOL * np.maximum(1.0, np.abs(np.where(body > block.upper, block.upper,
+                                                            block.lower)))
+    bad = np.flatnonzero((excess > tol) & ~kept)
+    return bad[np.argsort(-excess[bad], kind="stable")][:ROWGEN_PER_ROUND]
+
+
+def solve_generating_rows(model: pyo.ConcreteModel, time_limit_s: float | None = None,
+                          threads: int = 0, method: str = "choose") -> SolveOutcome:
+    """Solve with the lazy matrix blocks (many receptor rows) added only where violated.
+
+    Start from the ROWGEN_FIRST rows with the largest exceedance at zero reduction;
+    after each solve check every row with one matrix product, add the ROWGEN_PER_ROUND
+    most violated, and re-solve in place (HiGHS keeps its basis: a warm start); stop
+    when no row is violated beyond FEASIBILITY_TOL. The optimum is the full LP's.
+    """
+    t0 = time.perf_counter()
+    lazy = [b for b in model._fs_matrix_rows if b.active and b.lazy and len(b)]
+    lp = compile_model(model, skip_lazy=True)
+    kept = {id(b): np.zeros(len(b), dtype=bool) for b in lazy}
+    for b in lazy:
+        excess = np.nan_to_num(b.constant - b.upper, nan=-np.inf)
+        first = np.argsort(-excess, kind="stable")[:ROWGEN_FIRST]
+        _append_rows(lp, b, first)
+        kept[id(b)][first] = True
+    cols = {id(b): _block_columns(lp, b) for b in lazy}
+    h = new_highs(time_limit_s, threads, method)
+    pass_lp(h, lp)
+    t1 = time.perf_counter()
+    rounds, added_total, status, text = 0, 0, Status.ERROR, ""
+    while rounds < ROWGEN_MAX_ROUNDS:
+        if time_limit_s:
+            h.setOptionValue("time_limit", max(1.0, time_limit_s - (time.perf_counter() - t1)))
+        status, text = run(h)
+        rounds += 1
+        if status != Status.OPTIMAL:
+            break
+        x = np.asarray(h.getSolution().col_value)
+        added = 0
+        for b in lazy:
+            rows = _violated_rows(b, x[cols[id(b)]], kept[id(b)])
+            if len(rows):
+                _append_rows(lp, b, rows, h)
+                kept[id(b)][rows] = True
+                added += len(rows)
+        added_total += added
+        if not added:
+            break
+    t2 = time.perf_counter()
+    info = h.getInfo()
+    out = SolveOutcome(status=status, message=text, solver_version=highs_version(),
+                       build_seconds=t1 - t0, solve_seconds=t2 - t1,
+                       iterations=int(info.simplex_iteration_count + info.ipm_iteration_count),
+                       size={"variables": lp.A.shape[1], "constraints": lp.A.shape[0],
+                             "nonzeros": int(lp.A.nnz),
+                             "row_generation": {"rounds": rounds, "rows_added": added_total,
+                                                "rows_kept": int(sum(k.sum() for k in kept.values())),
+                                                "rows_total": int(sum(len(b) for b in lazy))}})
+    if status == Status.OPTIMAL and rounds >= ROWGEN_MAX_ROUNDS:
+        out.status, out.message = Status.ITERATION_LIMIT, (
+            f"row generation stopped after {rounds} rounds with rows still violated; "
+            "set solver.constraint_generation: off to solve the full LP")
+    elif status == Status.OPTIMAL:
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
+        out.objective = lp.objective_value(x)
+        out.max_primal_infeasibility = primal_infeasibility(lp, x)
+        _load(model, lp, x, np.asarray(sol.row_dual))
+    elif status != Status.INFEASIBLE:
+        out.message = explain(status, text, time_limit_s, t2 - t1, None)
+    return out
 
 
 # --- elastic solve: which rules cannot hold together ------------------------------------

@@ -65,7 +65,8 @@ class MatrixRows:
         self.name, self.doc, self.active = name, doc, True
         self.index = list(index)
         self.position = {key: i for i, key in enumerate(self.index)}
-        self.matrix = sp.csr_array(matrix)
+        # Dense blocks (the transport matrix) stay dense numpy arrays: no copy, fast products.
+        self.matrix = matrix if isinstance(matrix, np.ndarray) else sp.csr_array(matrix)
         self.variables = list(variables)
         self.constant = np.broadcast_to(np.asarray(constant, dtype=float), n).copy()
         self.lower = np.full(n, -np.inf) if lower is None else np.broadcast_to(
@@ -73,6 +74,7 @@ class MatrixRows:
         self.upper = np.full(n, np.inf) if upper is None else np.broadcast_to(
             np.asarray(upper, dtype=float), n).copy()
         self.dual: dict = {}
+        self.lazy = False  # solve by row generation (see fairshare.solver)
 
     def __len__(self) -> int:
         return len(self.index)

@@ -41,15 +41,31 @@ def add_air_quality(m: pyo.ConcreteModel, inst: Instance) -> None:
     T = d.transport_ugm3_per_kt.reshape(Q, R, -1)  # [Q, R, S*P]
     c0 = np.nan_to_num(d.baseline_ugm3)
     keys = [(q, r) for q in d.metrics for r in d.receptors]
-    neg_T = sp.csr_array(-T.reshape(Q * R, -1))
+    neg_T = -T.reshape(Q * R, -1)  # dense, as the transport table is
     m.concentration = RowExpressions(keys, neg_T, dE, c0.ravel(),
                                      doc="concentration after control, µg/m³")
     aq = inst.aq
     rows = aq.metric * R + aq.receptor
-    attach_matrix_rows(m, MatrixRows(
-        "aq_target", [keys[i] for i in rows], neg_T[rows], dE, c0.ravel()[rows],
+    block = attach_matrix_rows(m, MatrixRows(
+        "aq_target", [keys[i] for i in rows], _take_rows(neg_T, rows), dE, c0.ravel()[rows],
         upper=aq.limit_ugm3, doc="concentration at or below the target, µg/m³"))
+    block.lazy = _use_row_generation(inst, len(rows))
     _add_exposure(m, inst, dE, T, c0)
+
+
+ROW_GENERATION_MIN_ROWS = 2000  # "auto": row generation above this many target rows
+
+
+def _use_row_generation(inst: Instance, n_rows: int) -> bool:
+    mode = getattr(inst.scenario.solver, "constraint_generation", "auto")
+    return mode == "on" or (mode == "auto" and n_rows > ROW_GENERATION_MIN_ROWS)
+
+
+def _take_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """matrix[rows], without a copy when rows are all rows in order."""
+    if len(rows) == matrix.shape[0] and np.array_equal(rows, np.arange(matrix.shape[0])):
+        return matrix
+    return matrix[rows]
 
 
 def _add_exposure(m, inst: Instance, dE, T, c0) -> None:
