@@ -134,17 +134,79 @@ def solve_independently(region_dir: Path, scenario: dict):
         A_ub.append(-reg.conc_row(q, r))      # C0 - a·x <= L  <=>  -a·x <= L - C0
         b_ub.append(lim - reg.c0[q, r])
     for rule in scenario.get("fairness", []):
-        assert rule["rule"] == "burden_cap", rule
-        cities = reg.cities.index if rule.get("cities", "all") == "all" else rule["cities"]
-        for s in cities:
-            row = np.zeros(len(reg.vars))
-            for m in reg.measures.index:
-                row[reg.col[s, m]] = reg.cost_mcny(s, m)
-            A_ub.append(row)
-            b_ub.append(rule["max_share_of_gdp"] * reg.cities.loc[s, "gdp_bn_cny"] * 1000)
+        _fairness_rows(reg, rule, A_ub, b_ub)
     c = np.array([reg.cost_mcny(s, m) for s, m in reg.vars])
+    if scenario.get("objective") == "min_max_burden":
+        _min_max_burden_rows(reg, c, A_ub, b_ub)
     res = linprog(c, A_ub=np.array(A_ub), b_ub=np.array(b_ub), bounds=reg.bounds(), method="highs")
     return res.status, (res.fun * 1e6 if res.status == 0 else None), res
+
+
+def _city_cost_row(reg: Region, s) -> np.ndarray:
+    row = np.zeros(len(reg.vars))
+    for m in reg.measures.index:
+        row[reg.col[s, m]] = reg.cost_mcny(s, m)
+    return row
+
+
+def _gdp_mcny(reg: Region, s) -> float:
+    return reg.cities.loc[s, "gdp_bn_cny"] * 1000
+
+
+def _fairness_rows(reg: Region, rule: dict, A_ub: list, b_ub: list) -> None:
+    kind = rule["rule"]
+    if kind == "burden_cap":
+        cities = reg.cities.index if rule.get("cities", "all") == "all" else rule["cities"]
+        for s in cities:
+            A_ub.append(_city_cost_row(reg, s))
+            b_ub.append(rule["max_share_of_gdp"] * _gdp_mcny(reg, s))
+    elif kind == "burden_band":  # |cost_s - GDP_s/GDP_total * total cost| <= w GDP_s
+        total_gdp = sum(_gdp_mcny(reg, s) for s in reg.cities.index)
+        total = sum(_city_cost_row(reg, s) for s in reg.cities.index)
+        for s in reg.cities.index:
+            dev = _city_cost_row(reg, s) - _gdp_mcny(reg, s) / total_gdp * total
+            for sign in (1, -1):
+                A_ub.append(sign * dev)
+                b_ub.append(rule["width"] * _gdp_mcny(reg, s))
+    elif kind == "unified_standard":
+        zone = rule.get("zone", "all")
+        cities = [s for s in reg.cities.index if zone == "all" or reg.cities.loc[s, "zone"] == zone]
+        for s in cities:
+            row = np.zeros(len(reg.vars))
+            if rule.get("measure"):
+                a = reg.upper(s, rule["measure"])
+                if a <= 0:
+                    continue
+                row[reg.col[s, rule["measure"]]] = -1.0  # -x <= -min(u, a)
+                A_ub.append(row)
+                b_ub.append(-min(rule["min_application"], a))
+                continue
+            if reg.E(s, rule["sector"], rule["pollutant"]) <= 0:
+                continue
+            for m in reg.measures.index[reg.measures.sector == rule["sector"]]:
+                row[reg.col[s, m]] = -reg.eff.get((m, rule["pollutant"]), 0.0)
+            A_ub.append(row)
+            b_ub.append(-rule["min_removal"])
+    else:
+        raise NotImplementedError(kind)
+
+
+def _min_max_burden_rows(reg: Region, c, A_ub: list, b_ub: list) -> None:
+    """Stage 1: min beta s.t. cost_s <= beta GDP_s (beta a column appended); then fix it
+    within fairshare's stated tolerance (1e-6 relative) for the least-cost stage."""
+    n = len(reg.vars)
+    A1 = [np.r_[row, 0.0] for row in A_ub]
+    b1 = list(b_ub)
+    for s in reg.cities.index:
+        A1.append(np.r_[_city_cost_row(reg, s), -_gdp_mcny(reg, s)])
+        b1.append(0.0)
+    res = linprog(np.r_[np.zeros(n), 1.0], A_ub=np.array(A1), b_ub=np.array(b1),
+                  bounds=reg.bounds() + [(0, None)], method="highs")
+    assert res.status == 0
+    beta = res.x[-1] * (1 + 1e-6)
+    for s in reg.cities.index:
+        A_ub.append(_city_cost_row(reg, s))
+        b_ub.append(beta * _gdp_mcny(reg, s))
 
 
 def _cap_row(reg: Region, t: dict, A_ub: list, b_ub: list) -> None:

@@ -32,6 +32,11 @@ REGRESSION = {
     "jjj-2030-beijing-30": (32_778_150_400, 694, 354, 6088),
     "jjj-2030-nox-voc-cap": (33_623_323_576, 694, 356, 6144),
     "jjj-2030-burden-cap": (53_663_860_970, 694, 382, 6116),
+    #  - 2026-11-29: the three fairness options of the comparison (issue 3); min-max burden
+    #    has one more column (max_burden_bp) and 28 max_burden_def rows.
+    "jjj-2030-equal-burden": (58_690_919_869, 694, 382, 6872),
+    "jjj-2030-unified-standard": (37_920_570_207, 694, 407, 6166),
+    "jjj-2030-min-max-burden": (91_354_226_313, 695, 382, 6144),
 }
 
 
@@ -56,6 +61,10 @@ def test_optimum_equals_independent_linprog(path, solved):
     status, cost_cny, _ = solve_independently(sc.region, sc.resolved_dict())
     assert status == 0
     assert res.total_cost == pytest.approx(cost_cny, rel=1e-6)
+    if sc.fairness or sc.objective.kind != "min_cost":  # the price of fairness is reported
+        _, least, _ = solve_independently(sc.region, {**sc.resolved_dict(), "fairness": [],
+                                                      "objective": "min_cost"})
+        assert res.summary["price_of_fairness"] == pytest.approx(cost_cny / least - 1, rel=1e-6)
 
 
 @pytest.mark.parametrize("path", FEASIBLE, ids=lambda p: p.stem)
@@ -73,10 +82,29 @@ def test_every_target_and_rule_holds(path, solved):
     for cap in res.summary["emission_caps"]:
         assert cap["final_t"] <= cap["cap_t"] * (1 + 1e-9) + 1e-6
     cities = pd.read_csv(region / "cities.csv").set_index("city")
+    burden = res.cities.set_index("city")["cost_cny"] / (cities["gdp_bn_cny"] * 1e9)
+    regional = res.cities["cost_cny"].sum() / (cities["gdp_bn_cny"].sum() * 1e9)
+    x = res.measures.set_index(["city", "measure"])["application"]
     for rule in sc.fairness:
         if rule.rule == "burden_cap":
-            burden = res.cities.set_index("city")["cost_cny"] / (cities["gdp_bn_cny"] * 1e9)
             assert (burden <= rule.max_share_of_gdp + 1e-9).all()
+        elif rule.rule == "burden_band":
+            assert ((burden - regional).abs() <= rule.width + 1e-9).all()
+        elif rule.rule == "unified_standard" and rule.by_measure:
+            applied = x.xs(rule.measure, level="measure").reindex(cities.index).fillna(0)
+            assert (applied >= rule.min_application - 1e-9).all()
+        elif rule.rule == "unified_standard":
+            eff = pd.read_csv(region / "efficiencies.csv")
+            eff = eff[eff.pollutant == rule.pollutant].set_index("measure")["efficiency"]
+            m = pd.read_csv(region / "measures.csv").set_index("measure")
+            in_sector = m.index[m.sector == rule.sector]
+            rho = (x.reset_index().query("measure in @in_sector")
+                   .assign(r=lambda f: f.application * f.measure.map(eff).fillna(0))
+                   .groupby("city")["r"].sum())
+            assert (rho >= rule.min_removal - 1e-9).all()
+    if sc.objective.kind == "min_max_burden":
+        beta = res.summary["min_max_burden"]["max_burden"]
+        assert burden.max() <= beta * (1 + 1e-6) + 1e-12
     # Costs add up: measures -> cities -> total.
     by_city = res.measures.groupby("city")["cost_cny"].sum()
     assert np.allclose(res.cities.set_index("city")["cost_cny"].reindex(by_city.index), by_city)

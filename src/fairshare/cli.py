@@ -152,6 +152,158 @@ def schema():
     click.echo(json.dumps(scenario_json_schema(), indent=2))
 
 
+SWEEP_OPTIONS = [
+    click.option("--workers", type=click.IntRange(1), default=None,
+                 help="Run the points/scenarios on a local Dask cluster of N worker processes."),
+    click.option("--scheduler", default=None, metavar="ADDRESS",
+                 help="Run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
+]
+
+
+def sweep_options(fn):
+    for option in reversed(SWEEP_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+@main.command()
+@SCENARIO
+@click.option("--x", "x_axis", type=click.Choice(["cost"]), default="cost", show_default=True,
+              help="The x axis: total cost (CNY/yr).")
+@click.option("--y", "y_axis", type=click.Choice(["gini", "max_burden", "band"]), default="gini",
+              show_default=True, help="The fairness metric bounded point by point.")
+@click.option("--sweep", type=click.Choice(["fairness", "target"]), default="fairness",
+              show_default=True,
+              help="fairness: cost vs --y; target: cost of ambition, gap closure 0 to 1.")
+@click.option("--points", type=click.IntRange(2, 1000), default=15, show_default=True)
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace an existing front of this scenario.")
+@sweep_options
+@handle_errors
+def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, out_dir: Path,
+           overwrite: bool, workers: int | None, scheduler: str | None):
+    """Pareto front of SCENARIO by the epsilon-constraint method: the least cost with the
+    fairness metric (--y) bounded, from the least-cost plan's value down to the lowest
+    reachable; or (--sweep target) the cost of raising ambition from the baseline (gap
+    closure 0) to every receptor at its MTFR (1). Writes OUT/<name>-pareto-<y>/pareto.csv
+    and pareto.png/.svg; an infeasible point is a row with its status.
+    """
+    from fairshare import pareto as front_mod
+    from fairshare.results import result_folder, write_folder
+    from fairshare.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    kind = "target" if sweep == "target" else y_axis
+    name = f"{sc.name}-pareto-{kind}"
+    _refuse_existing(result_folder(out_dir, name), overwrite)
+    front = front_mod.pareto(sc, y=y_axis, points=points,
+                             sweep="target" if sweep == "target" else None,
+                             workers=workers, scheduler=scheduler)
+    y_col = "gamma" if kind == "target" else front_mod.Y_METRICS[kind]
+
+    def write(folder: Path) -> None:
+        front.to_csv(folder / "pareto.csv", index=False, float_format="%.10g")
+        _save_pareto_plot(front, y_col, kind, folder)
+
+    folder = write_folder(out_dir, name, write, overwrite)
+    shown = ["point", "epsilon", "status", "total_cost_cny", y_col, "non_dominated"]
+    click.echo(front[[c for c in shown if c in front]].to_string(index=False))
+    click.echo(f"\nfront written to {folder}")
+
+
+def _save_pareto_plot(front, y_col: str, kind: str, folder: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from fairshare.plots import pareto_front
+
+    if kind == "target":  # cost of attainment: ambition on x, cost on y
+        ax = pareto_front(front.assign(minus_gamma=-front["gamma"]), x="total_cost_cny",
+                          y="minus_gamma")
+    else:
+        ax = pareto_front(front, x="total_cost_cny", y=y_col)
+    for ext in ("png", "svg"):
+        ax.figure.savefig(folder / f"pareto.{ext}", dpi=150, bbox_inches="tight")
+    plt.close(ax.figure)
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True)
+@click.option("--name", default="comparison", show_default=True,
+              help="Folder name under OUT for the table and chart.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing comparison of this name.")
+@sweep_options
+@handle_errors
+def compare(scenarios: tuple[Path, ...], out_dir: Path, name: str, overwrite: bool,
+            workers: int | None, scheduler: str | None):
+    """Roadmap options side by side: total cost, range of city costs, burdens and their
+    Gini, price of fairness, targets attained, population-weighted concentration after
+    control and reductions per pollutant. Writes OUT/NAME/compare.csv and compare.png/.svg.
+    """
+    from fairshare.compare import COLUMNS_FOR_PLOT, compare as compare_options
+    from fairshare.results import result_folder, write_folder
+    from fairshare.scenario import load_scenario
+
+    loaded = [load_scenario(p) for p in scenarios]  # every file checked before any solve
+    _refuse_existing(result_folder(out_dir, name), overwrite)
+    table = compare_options(loaded, workers=workers, scheduler=scheduler)
+
+    def write(folder: Path) -> None:
+        table.to_csv(folder / "compare.csv", index=False, float_format="%.10g")
+        _save_compare_plot(table, [c for c in COLUMNS_FOR_PLOT if c in table], folder)
+
+    folder = write_folder(out_dir, name, write, overwrite)
+    click.echo(table.set_index("scenario").drop(columns=["description"], errors="ignore")
+               .T.to_string(float_format=lambda v: f"{v:,.3f}"))
+    click.echo(f"\ncomparison written to {folder}")
+
+
+def _save_compare_plot(table, metrics: list[str], folder: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from fairshare.plots import compare_bars
+
+    solved = table[table["status"] == "optimal"]
+    if solved.empty or not metrics:
+        return
+    ax = compare_bars(solved, metrics)
+    for ext in ("png", "svg"):
+        ax.figure.savefig(folder / f"compare.{ext}", dpi=150, bbox_inches="tight")
+    plt.close(ax.figure)
+
+
+@main.command()
+@click.argument("result_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@handle_errors
+def plot(result_dir: Path):
+    """Re-draw the plots of a results folder (cost and burden by city, concentrations
+    against targets, a map of cities) as PNG and SVG."""
+    paths = _write_plots(result_dir)
+    click.echo("\n".join(str(p) for p in paths) or "nothing to plot (the result is not optimal)")
+
+
+def _write_plots(result_dir: Path) -> list:
+    from fairshare.plots import write_result_plots
+
+    summary = json.loads((result_dir / "summary.json").read_text(encoding="utf-8"))
+    region = Path(summary.get("region", {}).get("folder", ""))
+    return write_result_plots(result_dir, geo=region if (region / "cities.csv").exists() else None)
+
+
+def _refuse_existing(target: Path, overwrite: bool) -> None:
+    from fairshare.results import ResultExists
+
+    if target.exists() and not overwrite:
+        raise ResultExists(f"{target} already exists; use --overwrite to replace it")
+
+
 def print_summary(result) -> None:
     from fairshare.solver import Status
 

@@ -257,14 +257,35 @@ def write_results(result: Result, out_root: str | Path, overwrite: bool = False)
     """
     out_root = Path(out_root)
     target = result_folder(out_root, result.scenario)
+    if out_root.is_dir():
+        _recover(out_root, target)
     if target.exists() and not overwrite:
         raise ResultExists(f"{target} already holds a result; use --overwrite to replace it")
     out_root.mkdir(parents=True, exist_ok=True)
-    _recover(out_root, target)
     tmp = out_root / f".{result.scenario}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
         _write_files(result, tmp)
+        _swap_into_place(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def write_folder(out_root: str | Path, name: str, write_files, overwrite: bool = False) -> Path:
+    """Write ``out_root/<name>/`` atomically: ``write_files(tmp_folder)`` fills a hidden
+    temporary folder, which is then renamed into place (as :func:`write_results` does)."""
+    out_root = Path(out_root)
+    target = result_folder(out_root, name)
+    if target.exists() and not overwrite:
+        raise ResultExists(f"{target} already exists; use --overwrite to replace it")
+    out_root.mkdir(parents=True, exist_ok=True)
+    _recover(out_root, target)
+    tmp = out_root / f".{name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        write_files(tmp)
         _swap_into_place(tmp, target)
     finally:
         if tmp.exists():

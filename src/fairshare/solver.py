@@ -82,6 +82,16 @@ class LpArrays:
         key = block.index[i - first]
         return f"{block.name}[{','.join(map(str, key)) if isinstance(key, tuple) else key}]"
 
+    def stated_bound(self, i: int, side: str) -> float:
+        """Row i's bound as the model states it (before constants move to the right)."""
+        if i < len(self.rows):
+            value = self.rows[i].upper if side == "upper" else self.rows[i].lower
+            return float(pyo.value(value))
+        block, first = self.row_block(i)
+        parent = getattr(block, "parent", block)
+        j = block.rows[i - first] if hasattr(block, "rows") else i - first
+        return float((parent.upper if side == "upper" else parent.lower)[j])
+
     def row_component(self, i: int) -> str:
         if i < len(self.rows):
             return self.rows[i].parent_component().name
@@ -521,9 +531,9 @@ def elastic_solve(model: pyo.ConcreteModel, soft: set[str],
         return status, []
     slack = np.asarray(h.getSolution().col_value)[n:]
     rows = np.r_[up, down]
-    bounds = np.r_[lp.row_hi[up], lp.row_lo[down]]
+    sides = ["upper"] * len(up) + ["lower"] * len(down)
     found = [(slack[i] * weight[i], Violation(lp.row_name(rows[i]), float(slack[i]),
-                                              float(bounds[i])))
+                                              lp.stated_bound(rows[i], sides[i])))
              for i in np.flatnonzero(slack > FEASIBILITY_TOL)]
     return Status.OPTIMAL, [v for _, v in sorted(found, key=lambda t: -t[0])]
 
