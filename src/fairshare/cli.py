@@ -73,8 +73,10 @@ SCENARIO = click.argument("scenario", type=click.Path(dir_okay=False, path_type=
               default=Path("results"), show_default=True,
               help="Folder under which <scenario name>/ is written.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing result of this scenario.")
+@click.option("--plots/--no-plots", default=True, show_default=True,
+              help="Draw cost, burden, concentration and map plots (PNG and SVG).")
 @handle_errors
-def run(scenario: Path, out_dir: Path, overwrite: bool):
+def run(scenario: Path, out_dir: Path, overwrite: bool, plots: bool):
     """Solve SCENARIO and write OUT/<scenario name>/: summary.json, cities.csv,
     receptors.csv, measures.csv (and diagnosis.json when infeasible).
 
@@ -99,6 +101,8 @@ def run(scenario: Path, out_dir: Path, overwrite: bool):
         print_summary(result)
         _fail(f"error: cannot write the results folder under {out_dir}: "
               f"{exc.strerror or exc}; choose another folder with -o", EXIT_INVALID)
+    if plots and result.status == Status.OPTIMAL:
+        _write_plots(folder)
     print_summary(result)
     click.echo(f"\nresults written to {folder}")
     if result.status == Status.INFEASIBLE:
@@ -217,11 +221,10 @@ def _save_pareto_plot(front, y_col: str, kind: str, folder: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from fairshare.plots import pareto_front
+    from fairshare.plots import attainment_curve, pareto_front
 
-    if kind == "target":  # cost of attainment: ambition on x, cost on y
-        ax = pareto_front(front.assign(minus_gamma=-front["gamma"]), x="total_cost_cny",
-                          y="minus_gamma")
+    if kind == "target":
+        ax = attainment_curve(front)
     else:
         ax = pareto_front(front, x="total_cost_cny", y=y_col)
     for ext in ("png", "svg"):

@@ -432,6 +432,25 @@ def pareto_front(points: pd.DataFrame, x: str = "total_cost_cny", y: str = "gini
 
 # --- comparison of options ----------------------------------------------------------------------
 
+def attainment_curve(points: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """The cost of ambition: total cost against gap closure (0 = baseline, 1 = every
+    targeted receptor at its MTFR), from ``fairshare pareto --sweep target``. Points that
+    did not solve are not drawn but counted in the title."""
+    _require(points, ["gamma", "total_cost_cny"], "attainment_curve")
+    ok = (points["status"].astype(str) == "optimal").to_numpy() if "status" in points else \
+        np.ones(len(points), dtype=bool)
+    ok &= np.isfinite(points["total_cost_cny"].to_numpy(float))
+    ax = _new_ax(ax, (6.5, 4.8))
+    drawn = points[ok].sort_values("gamma")
+    ax.plot(drawn["gamma"], drawn["total_cost_cny"] / 1e9, "o-", color="black")
+    ax.set_xlabel("gap closure towards MTFR (0 = baseline, 1 = MTFR)")
+    ax.set_ylabel("total cost (bn CNY/yr)")
+    skipped = int((~ok).sum())
+    ax.set_title("Cost of attainment" + (f" ({skipped} points not solved)" if skipped else ""))
+    ax.grid(True, color="0.9")
+    return ax
+
+
 def compare_bars(table: pd.DataFrame, metrics: Sequence[str], ax: Axes | None = None,
                  relative: bool | None = None) -> Axes:
     """Grouped bars: one group per roadmap option (row; the ``scenario`` column or
