@@ -12,6 +12,22 @@ __version__ = "0.1.0"
 
 from fairshare.errors import InputError, Problem  # noqa: E402
 
+
+def _skip_pyomo_scipy_stats() -> None:
+    """Pyomo imports scipy.stats (1-3 s here, most of a 28-city run) as soon as anything
+    imports scipy, only so that its own code may assume it is loaded. fairshare needs
+    scipy.sparse alone, and Pyomo still imports any scipy submodule on first use."""
+    try:
+        import pyomo.common.dependencies as deps
+    except ImportError:  # pragma: no cover - pyomo is a dependency
+        return
+    indicator = getattr(deps, "scipy_available", None)
+    if getattr(indicator, "_module", True) is None and hasattr(indicator, "_callback"):
+        indicator._callback = None
+
+
+_skip_pyomo_scipy_stats()
+
 __all__ = ["InputError", "Problem", "__version__", "load_scenario", "load_region",
            "build_model", "solve", "mtfr", "Result", "Status"]
 
