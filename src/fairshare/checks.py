@@ -7,7 +7,9 @@ first data row is row 2.
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,7 @@ import pandas as pd
 from fairshare.errors import Problem
 from fairshare.tables import TABLES, Column, Table
 
+UNIT_WORDS = {"t", "kt", "cny", "ugm3"}  # units written at the end of a column name
 MAX_ROWS_LISTED = 5  # per column and kind of problem; the rest are counted
 
 
@@ -41,6 +44,103 @@ def _unit_stem(name: str) -> str:
     return name.rsplit("_", 1)[0] if "_" in name else name
 
 
+def _same_quantity(header: str, col: Column) -> bool:
+    """``header`` names ``col``'s quantity in another unit: emission_kt for emission_t,
+    population_m for population, cost_usd_per_t for cost_cny_per_t."""
+    if col.kind == "str" or not col.unit:
+        return False
+    h, c = header.lower(), col.name
+    if "_" not in c:
+        return _unit_stem(h) == c
+    if c.rsplit("_", 1)[1] in UNIT_WORDS and _unit_stem(h) == _unit_stem(c):
+        return True
+    return "_per_" in c and "_per_" in h and h.split("_")[0] == c.split("_")[0]
+
+
+def check_delimiter(header: list[str], file: str) -> list[Problem]:
+    """A header of one cell holding ';' or tabs: the file is not comma-separated."""
+    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+        sep = "';'" if ";" in header[0] else "tabs"
+        return [Problem(file, f"the cells are separated by {sep}: fairshare reads comma-separated "
+                              "files; save it as 'CSV UTF-8 (comma delimited)'", row=1)]
+    return []
+
+
+def check_header(header: list[str], df: pd.DataFrame, file: str) -> list[Problem]:
+    """Header names given twice, or left blank over cells that hold values (row 1). Blank-named
+    columns with no values (trailing commas) are dropped from ``df``."""
+    problems = []
+    seen: dict[str, int] = {}
+    for n, name in enumerate((h.strip() for h in header), 1):
+        if not name and n <= len(df.columns):
+            col = df.columns[n - 1]
+            if df[col].isna().all():
+                del df[col]
+            else:
+                problems.append(Problem(file, f"column {n} has values but no name in the header: "
+                                              "name it or delete it", row=1))
+        elif name in seen:
+            problems.append(Problem(file, f"column '{name}' appears twice in the header (columns "
+                                          f"{seen[name]} and {n}): keep one", row=1, column=name))
+        seen.setdefault(name, n)
+    return problems
+
+
+def check_csv_layout(text: str, file: str) -> list[Problem]:
+    """Rows with more cells than the header, and quoted cells running over several lines
+    (an unclosed quote): the layout problems that stop a CSV from being read as a table."""
+    problems = []
+    reader = csv.reader(io.StringIO(text))
+    header, line = None, 0
+    try:
+        for cells in reader:
+            start, line = line + 1, reader.line_num
+            if not cells:
+                continue
+            if header is None:
+                header = cells
+            elif reader.line_num > start:
+                problems.append(Problem(file, f"a quoted cell starting in row {start} runs on to "
+                                              f"row {reader.line_num}: close its quote (\")",
+                                        row=start))
+            elif len(cells) > len(header):
+                problems.append(Problem(file, f"row {start} has {len(cells)} cells but the header "
+                                              f"has {len(header)} columns: remove the extra cells "
+                                              "or name their column in row 1", row=start))
+            if len(problems) > MAX_ROWS_LISTED:
+                break
+    except csv.Error as exc:
+        problems.append(Problem(file, f"not readable as CSV after row {line}: {exc}", row=line + 1))
+    opened = _unclosed_quote_row(text)
+    if opened is not None and not any(p.row == opened for p in problems):
+        problems.append(Problem(file, f"a quote (\") opened in row {opened} is never closed: "
+                                      "close it or remove it", row=opened))
+    return problems
+
+
+def _unclosed_quote_row(text: str) -> int | None:
+    """The row where a quote that runs to the end of the file opens, if one does."""
+    inside, opened = False, None
+    for n, line in enumerate(text.splitlines(), 1):
+        for ch in line:
+            if ch == '"':
+                inside = not inside
+                if inside:
+                    opened = n
+    return opened if inside else None
+
+
+def check_rows(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
+    """A table with a header and no data rows."""
+    if len(df):
+        return []
+    if table.needs_rows:
+        return [Problem(file, f"the file has a header but no data rows: the {table.name} table "
+                              "needs at least one row", row=2)]
+    return [Problem(file, f"the file has a header but no data rows; the {table.name} table is "
+                          "empty", severity="warning")]
+
+
 def check_columns(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
     """Missing required columns (with a unit or spelling hint) and unknown extra columns."""
     problems = []
@@ -50,10 +150,10 @@ def check_columns(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
     for col in table.columns:
         if col.name in present or not col.required:
             continue
-        same_stem = [u for u in unknown if _unit_stem(u) == _unit_stem(col.name)]
-        if same_stem and "_" in col.name:
+        same_stem = [u for u in unknown if _same_quantity(u, col)]
+        if same_stem:
             msg = (f"column '{same_stem[0]}' has the wrong unit: fairshare expects "
-                   f"'{col.name}' ({col.unit})")
+                   f"'{col.name}' ({col.unit}); convert the values and rename the column")
             problems.append(Problem(file, msg, row=1, column=same_stem[0]))
             unknown.remove(same_stem[0])
             continue
@@ -63,7 +163,9 @@ def check_columns(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
                                       f"expected columns: {', '.join(known)}", row=1,
                                 column=col.name))
     for u in unknown:
-        problems.append(Problem(file, f"unknown column '{u}' is ignored; known columns: "
+        close = difflib.get_close_matches(u, known, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(Problem(file, f"unknown column '{u}' is ignored{hint}; known columns: "
                                       f"{', '.join(known)}", row=1, column=u,
                                 severity="warning"))
     return problems
@@ -73,19 +175,22 @@ def _check_numeric(col: Column, series: pd.Series, file: str) -> list[Problem]:
     problems = []
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         values, blank, bad = series.astype(float), series.isna(), None
-    else:  # text in a number column: find the cells that do not parse
-        values = pd.to_numeric(series, errors="coerce")
-        blank = series.isna() | (series.astype(str).str.strip() == "")
+    else:  # text (CSV cells are read as text): find the cells that do not parse as numbers
+        text = series.astype("string").str.strip()
+        values = pd.to_numeric(text, errors="coerce").astype(float)
+        blank = text.isna() | (text == "")
         bad = values.isna() & ~blank
-    if blank.any():
+    if blank.any() and not col.blank_ok:
         problems += _row_problems(file, col.name, spreadsheet_rows(series.index[blank]),
-                                  f"empty cell: a number is needed ({col.unit})")
+                                  f"empty cell: a number is needed ({col.unit})"
+                                  if col.unit else "empty cell: a number is needed")
     if bad is not None and bad.any():
         rows = spreadsheet_rows(series.index[bad])
         sample = series[bad].iloc[0]
         problems += _row_problems(file, col.name, rows,
-                                  f"'{sample}' is not a number ({col.unit})" if len(rows) == 1
-                                  else f"not a number ({col.unit}); e.g. '{sample}'")
+                                  f"'{sample}' is not a number: {col.describe()} needs one"
+                                  if len(rows) == 1
+                                  else f"not a number: {col.describe()} needs one; e.g. '{sample}'")
     if col.kind == "int":
         frac = values.notna() & (values != np.round(values))
         if frac.any():
@@ -150,7 +255,7 @@ def check_duplicates(table: Table, df: pd.DataFrame, file: str) -> list[Problem]
         return []
     problems = []
     first_rows = {}
-    keys = df[key].astype(str).agg(" / ".join, axis=1)
+    keys = df[key].astype(object).fillna("").astype(str).agg(" / ".join, axis=1)
     for i, k in zip(df.index, keys):
         first_rows.setdefault(k, int(i) + 2)
     dup_idx = df.index[dup]
@@ -165,10 +270,11 @@ def check_duplicates(table: Table, df: pd.DataFrame, file: str) -> list[Problem]
     return problems
 
 
-def check_reference(df: pd.DataFrame, column: str, defined: set[str], file: str,
+def check_reference(df: pd.DataFrame | None, column: str, defined: set[str] | None, file: str,
                     what: str, defining_file: str) -> list[Problem]:
-    """Ids in ``df[column]`` that ``defining_file`` does not define."""
-    if column not in df.columns or len(df) == 0:
+    """Ids in ``df[column]`` that ``defining_file`` does not define (skipped when either is
+    unknown: a missing table or column is reported on its own)."""
+    if df is None or defined is None or column not in df.columns or len(df) == 0:
         return []
     ids = df[column].astype(str)
     missing = ~ids.isin(defined) & df[column].notna()
@@ -192,13 +298,14 @@ def check_table(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
     return problems
 
 
-def check_cross_references(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> list[Problem]:
-    """Every id used in one table exists in the table that defines it."""
+def check_cross_references(tables: dict[str, pd.DataFrame | None],
+                           files: dict[str, str]) -> list[Problem]:
+    """Every id used in one table exists in the table that defines it. Runs on tables that
+    have other problems too (so every problem is reported at once); a reference is checked
+    only where both tables were read and have the columns."""
     problems = []
-    cities = set(tables["cities"]["city"].astype(str)) if "city" in tables["cities"] else set()
-    measures = (set(tables["measures"]["measure"].astype(str))
-                if "measure" in tables["measures"] else set())
-    defined = {"cities": cities, "measures": measures}
+    defined = {"cities": _ids(tables.get("cities"), "city"),
+               "measures": _ids(tables.get("measures"), "measure")}
     for name, table in TABLES.items():
         df = tables.get(name)
         if df is None:
@@ -212,33 +319,32 @@ def check_cross_references(tables: dict[str, pd.DataFrame], files: dict[str, str
     return problems
 
 
-def _ids(df: pd.DataFrame | None, column: str) -> set[str]:
+def _ids(df: pd.DataFrame | None, column: str) -> set[str] | None:
+    """The ids of ``df[column]``; None when the table or the column is missing (unknown)."""
     if df is None or column not in df.columns:
-        return set()
+        return None
     return set(df[column].dropna().astype(str))
 
 
 def _check_pollutants_and_sectors(tables, files) -> list[Problem]:
-    pollutants = _ids(tables["emissions"], "pollutant")
-    sectors = _ids(tables["emissions"], "sector")
-    problems = []
+    pollutants = _ids(tables.get("emissions"), "pollutant")
+    sectors = _ids(tables.get("emissions"), "sector")
     em = files["emissions"]
-    problems += check_reference(tables["measures"], "ref_pollutant", pollutants, files["measures"],
-                                "pollutant", em)
-    problems += check_reference(tables["efficiencies"], "pollutant", pollutants,
-                                files["efficiencies"], "pollutant", em)
-    problems += check_reference(tables["measures"], "sector", sectors, files["measures"],
-                                "sector", em)
-    if tables.get("transport") is not None:
-        problems += check_reference(tables["transport"], "pollutant", pollutants,
-                                    files["transport"], "pollutant", em)
+    problems = []
+    for name, column, ids, what in (("measures", "ref_pollutant", pollutants, "pollutant"),
+                                    ("efficiencies", "pollutant", pollutants, "pollutant"),
+                                    ("measures", "sector", sectors, "sector"),
+                                    ("transport", "pollutant", pollutants, "pollutant")):
+        problems += check_reference(tables.get(name), column, ids, files[name], what, em)
     problems += _check_ref_efficiency(tables, files)
     return problems
 
 
 def _check_ref_efficiency(tables, files) -> list[Problem]:
     """A measure's cost is per tonne of its ref_pollutant: that removal must be > 0."""
-    m, e = tables["measures"], tables["efficiencies"]
+    m, e = tables.get("measures"), tables.get("efficiencies")
+    if m is None or e is None:
+        return []
     need = {"measure", "ref_pollutant"} <= set(m.columns) and \
         {"measure", "pollutant", "efficiency"} <= set(e.columns)
     if not need:
@@ -248,7 +354,7 @@ def _check_ref_efficiency(tables, files) -> list[Problem]:
     problems = []
     for i, row in m.iterrows():
         pair = (str(row["measure"]), str(row["ref_pollutant"]))
-        if pair not in positive:
+        if pair not in positive and row["measure"] is not None and row["ref_pollutant"] is not None:
             problems.append(Problem(files["measures"],
                                     f"measure '{pair[0]}' is costed per t of {pair[1]} but "
                                     f"{files['efficiencies']} gives it no {pair[1]} efficiency > 0; "
@@ -262,37 +368,35 @@ def _check_receptors(tables, files) -> list[Problem]:
     if receptors_df is not None:
         receptors, def_file = _ids(receptors_df, "receptor"), files["receptors"]
     else:
-        receptors, def_file = _ids(tables["cities"], "city"), files["cities"]
+        receptors, def_file = _ids(tables.get("cities"), "city"), files["cities"]
     problems = []
     for name in ("transport", "concentrations"):
         if tables.get(name) is not None:
             problems += check_reference(tables[name], "receptor", receptors, files[name],
                                         "receptor", def_file)
-    problems += _check_baselines_cover_transport(tables, files)
     return problems
 
 
-def _check_baselines_cover_transport(tables, files) -> list[Problem]:
-    """Every (metric, receptor) in the transport table needs a baseline concentration."""
+def check_baselines(tables, files) -> list[Problem]:
+    """Every (metric, receptor) in the transport table needs a baseline concentration (in the
+    year chosen, when the concentrations table has years)."""
     t, c = tables.get("transport"), tables.get("concentrations")
-    if t is None:
+    if t is None or c is None:
         return []
-    if c is None:
-        return [Problem(files["transport"], "transport table given but no concentrations file: "
-                                            "add concentrations.csv with baseline_ugm3 per "
-                                            "metric and receptor")]
     if not ({"metric", "receptor"} <= set(t.columns) and {"metric", "receptor"} <= set(c.columns)):
         return []
     have = set(zip(c["metric"].astype(str), c["receptor"].astype(str)))
-    pairs = t[["metric", "receptor"]].astype(str).drop_duplicates()
+    pairs = t[["metric", "receptor"]].dropna().astype(str).drop_duplicates()
     missing = [(q, r, i) for i, q, r in zip(pairs.index, pairs["metric"], pairs["receptor"])
                if (q, r) not in have]
-    problems = [Problem(files["concentrations"],
-                        f"no baseline_ugm3 for metric '{q}' at receptor '{r}' (used in "
-                        f"{files['transport']} row {i + 2})", column="baseline_ugm3")
+    problems = [Problem(files["transport"],
+                        f"receptor '{r}' has transport coefficients for metric '{q}' but "
+                        f"{files['concentrations']} gives it no baseline_ugm3: add a row "
+                        f"metric={q}, receptor={r} to {files['concentrations']}",
+                        row=int(i) + 2, column="receptor")
                 for q, r, i in missing[:MAX_ROWS_LISTED]]
     if len(missing) > MAX_ROWS_LISTED:
         problems.append(Problem(files["concentrations"],
-                                f"{len(missing) - MAX_ROWS_LISTED} more metric/receptor pairs "
-                                "have no baseline", column="baseline_ugm3"))
+                                f"{len(missing) - MAX_ROWS_LISTED} more metric/receptor pairs of "
+                                f"{files['transport']} have no baseline", column="baseline_ugm3"))
     return problems

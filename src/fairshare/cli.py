@@ -96,13 +96,13 @@ def run(scenario: Path, out_dir: Path, overwrite: bool, plots: bool):
         click.echo(f"  {w}", err=True)
     result = api.solve(inst)
     try:
-        folder = write_results(result, out_dir, overwrite=overwrite)
+        folder = write_results(result, out_dir, overwrite=overwrite,  # plots before the rename
+                               extra_files=_write_plots if plots and result.status == Status.OPTIMAL
+                               else None)
     except OSError as exc:  # e.g. no permission, disk full: the run is not lost, say where
         print_summary(result)
         _fail(f"error: cannot write the results folder under {out_dir}: "
               f"{exc.strerror or exc}; choose another folder with -o", EXIT_INVALID)
-    if plots and result.status == Status.OPTIMAL:
-        _write_plots(folder)
     print_summary(result)
     click.echo(f"\nresults written to {folder}")
     if result.status == Status.INFEASIBLE:

@@ -9,7 +9,9 @@ anywhere else.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,27 +90,99 @@ def _table_path(folder: Path, name: str) -> Path | None:
 
 
 def _read_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
-    try:
-        if path.suffix == ".parquet":
-            df = pd.read_parquet(path)
-        else:
-            df = pd.read_csv(path, keep_default_na=False, na_values=[""], skipinitialspace=True)
-    except Exception as exc:  # unreadable file: one clear problem, no traceback
-        return None, [Problem(path.name, f"cannot read {name} table: {exc}")]
+    """One table as a DataFrame whose index is the spreadsheet row minus 2 (so row numbers in
+    problems are the rows a planner sees), or None and the problems that stopped the reading."""
+    spec = TABLES[name]
+    if path.is_dir():
+        return None, [Problem(path.name, f"is a folder, not a file: {name} needs a "
+                                         f"{path.suffix[1:].upper()} file with the columns "
+                                         f"{_columns_text(spec)}")]
+    if path.suffix == ".parquet":
+        df, problems = _read_parquet(path, name)
+    else:
+        df, problems = _read_csv(path, name)
+    if df is None:
+        return None, problems
     df.columns = [str(c).strip() for c in df.columns]
-    for col in TABLES[name].columns:  # ids are text even when they look like numbers
+    for col in spec.columns:  # ids are text even when they look like numbers
         if col.kind == "str" and col.name in df.columns:
             df[col.name] = _as_ids(df[col.name])
-    return df, []
+    return df, problems + checks.check_rows(spec, df, path.name)
+
+
+def _columns_text(spec) -> str:
+    return ", ".join(c.name for c in spec.columns if c.required)
+
+
+def _read_parquet(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # not Parquet, truncated, unreadable: one clear problem
+        return None, [Problem(path.name, f"cannot read the {name} table as Parquet "
+                                         f"({type(exc).__name__}: {exc}); write it again as "
+                                         "Parquet, or as CSV UTF-8 with the same columns")]
+    return df.reset_index(drop=True), []
+
+
+def _read_csv(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """CSV UTF-8 (a byte-order mark is fine): ids as text; a number column holding text stays
+    text, and the checks name its cells."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(path.name, f"cannot read the file: {exc.strerror or exc}")]
+    text, problem = _decode(raw, path.name, name)
+    if problem is not None:
+        return None, [problem]
+    if not text.strip():
+        return None, [Problem(path.name, f"the file is empty: it needs a header row with the "
+                                         f"columns {_columns_text(TABLES[name])} (row 1) and "
+                                         "one row per record", row=1)]
+    header = next(csv.reader(io.StringIO(text)), [])
+    problems = checks.check_delimiter(header, path.name)
+    if problems:
+        return None, problems
+    try:
+        ids = {c.name: str for c in TABLES[name].columns if c.kind == "str"}  # numbers parse fast;
+        df = pd.read_csv(io.StringIO(text), dtype=ids, keep_default_na=False, na_values=[""],
+                         skip_blank_lines=False, skipinitialspace=True)  # text stays for checks
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+        return None, checks.check_csv_layout(text, path.name) or [
+            Problem(path.name, f"cannot read the table as CSV: {exc}")]
+    if '"' in text and any(df[c].astype("string").str.contains("\n", regex=False).any()
+                           for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])):
+        return None, checks.check_csv_layout(text, path.name)
+    blank = df.isna().all(axis=1)  # blank lines and rows of empty cells: not records
+    df = df[~blank]
+    return df, checks.check_header(header, df, path.name)
+
+
+def _decode(raw: bytes, file: str, name: str) -> tuple[str, Problem | None]:
+    save_as = "open it in a spreadsheet and save it as 'CSV UTF-8 (comma delimited)'"
+    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
+        return "", Problem(file, f"is an Excel workbook, not CSV text: {save_as}")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "", Problem(file, f"is UTF-16 text: {save_as}")
+    if b"\x00" in raw:
+        line = raw[:raw.index(b"\x00")].count(b"\n") + 1
+        return "", Problem(file, f"is a binary file, not CSV text (a zero byte in line {line}): "
+                                 f"the {name} table must be CSV UTF-8 or Parquet", row=line)
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        return "", Problem(file, f"is not UTF-8 text: byte 0x{raw[exc.start]:02x} in row {line} "
+                                 f"(the file may be saved as GBK or Latin-1); {save_as}", row=line)
 
 
 def _as_ids(series: pd.Series) -> pd.Series:
-    """Text ids, stripped; empty cells stay missing (checks report them)."""
-    if pd.api.types.is_string_dtype(series) or series.dtype == object:
+    """Text ids, stripped; empty cells are missing (checks report them)."""
+    if pd.api.types.is_float_dtype(series):  # Parquet ids written as numbers, e.g. 110000.0
+        whole = series.notna() & (series == series.round())
+        text = series.astype("string").mask(whole, series[whole].astype("Int64").astype("string"))
+    else:
         text = series.astype("string").str.strip()
-    else:  # ids written as numbers, e.g. 110000
-        text = series.astype("string")
-    return text.where(text.notna(), None)
+    return text.where(text.notna() & (text != ""), None)
 
 
 def read_tables(folder: Path) -> tuple[dict, dict, list[Problem]]:
@@ -119,12 +193,17 @@ def read_tables(folder: Path) -> tuple[dict, dict, list[Problem]]:
         files[name] = f"{name}.csv" if path is None else path.name
         if path is None:
             if not spec.optional_file:
-                problems.append(Problem(f"{folder}/{name}.csv", f"required file {name}.csv (or "
-                                        f"{name}.parquet) is missing from the region folder"))
+                problems.append(Problem(f"{name}.csv", f"required file {name}.csv (or "
+                                        f"{name}.parquet) is missing from the region folder "
+                                        f"{folder}; it needs the columns {_columns_text(spec)}"))
             tables[name] = None
             continue
         tables[name], read_problems = _read_table(path, name)
         problems += read_problems
+    if _table_path(folder, "transport") is not None and _table_path(folder, "concentrations") is None:
+        problems.append(Problem(files["transport"], "transport table given but no concentrations "
+                                "file: add concentrations.csv with baseline_ugm3 per metric and "
+                                "receptor"))
     return tables, files, problems
 
 
@@ -169,37 +248,51 @@ def load_region(folder: str | Path, year: int | None = None) -> RegionData:
     """Read, check and convert the region folder; raise InputError listing every problem."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise_if_errors([Problem(str(folder), "region folder does not exist")])
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise_if_errors([Problem(str(folder), f"region folder {what}")])
     info, problems = _read_region_yaml(folder)
     tables, files, read_problems = read_tables(folder)
     problems += read_problems
     for name, df in tables.items():
         if df is not None:
             problems += checks.check_table(TABLES[name], df, files[name])
-    raise_if_errors(problems)  # cross-references need well-formed tables
     problems += checks.check_cross_references(tables, files)
+    raise_if_errors(problems)
+    ids = {"sectors": _ordered_unique(tables["emissions"]["sector"]),  # of every year
+           "pollutants": _ordered_unique(tables["emissions"]["pollutant"])}
     base_year = info.get("base_year") if isinstance(info.get("base_year"), int) else None
     for name in YEARLY_TABLES:
         if tables[name] is not None:
             tables[name], year, year_problems = _select_year(tables[name], files[name], year,
                                                              base_year)
             problems += year_problems
+    problems += checks.check_baselines(tables, files)
     warnings = raise_if_errors(problems)
+    _to_numbers(tables)
     hashes = {p.name: sha256_file(p) for p in sorted(folder.iterdir())
               if p.is_file() and (p.stem in TABLES or p.name == "region.yaml")}
-    return _to_arrays(folder, info, year, tables, hashes, tuple(warnings))
+    return _to_arrays(folder, info, year, tables, hashes, tuple(warnings), ids)
+
+
+def _to_numbers(tables: dict) -> None:
+    """Number columns as floats (CSV cells were read as text and checked)."""
+    for name, df in tables.items():
+        if df is None:
+            continue
+        for col in TABLES[name].columns:
+            if col.kind != "str" and col.name in df.columns:
+                df[col.name] = pd.to_numeric(df[col.name], errors="coerce").astype(float)
 
 
 def _ordered_unique(values) -> tuple[str, ...]:
     return tuple(pd.unique(pd.Series(values, dtype=str)))
 
 
-def _to_arrays(folder, info, year, t, hashes, warnings) -> RegionData:
+def _to_arrays(folder, info, year, t, hashes, warnings, ids) -> RegionData:
     cities_df = t["cities"].set_index("city")
     measures_df = t["measures"].set_index("measure")
     cities = tuple(cities_df.index)
-    sectors = _ordered_unique(t["emissions"]["sector"])
-    pollutants = _ordered_unique(t["emissions"]["pollutant"])
+    sectors, pollutants = ids["sectors"], ids["pollutants"]
     measures = tuple(measures_df.index)
     city_ix, sector_ix, pol_ix, meas_ix = (pd.Index(x) for x in (cities, sectors, pollutants,
                                                                   measures))

@@ -190,14 +190,15 @@ class _Resolver:
     def receptors(self, where: str, receptors) -> np.ndarray | None:
         if receptors in (None, "all"):
             return np.arange(len(self.data.receptors))
-        idx = [self.index(f"{where}.receptors", "receptor", r, self.data.receptors)
-               for r in receptors]
+        idx = [self.index(f"{where}.receptors[{i}]", "receptor", r, self.data.receptors)
+               for i, r in enumerate(receptors)]
         return None if any(i is None for i in idx) else np.array(idx, dtype=int)
 
     def cities(self, where: str, cities) -> np.ndarray | None:
         if cities in (None, "all"):
             return np.ones(len(self.data.cities), dtype=bool)
-        idx = [self.index(f"{where}.cities", "city", c, self.data.cities) for c in cities]
+        idx = [self.index(f"{where}.cities[{i}]", "city", c, self.data.cities)
+               for i, c in enumerate(cities)]
         if any(i is None for i in idx):
             return None
         mask = np.zeros(len(self.data.cities), dtype=bool)

@@ -249,11 +249,14 @@ def result_folder(out_root: Path, name: str) -> Path:
     return folder
 
 
-def write_results(result: Result, out_root: str | Path, overwrite: bool = False) -> Path:
+def write_results(result: Result, out_root: str | Path, overwrite: bool = False,
+                  extra_files=None) -> Path:
     """Write ``out_root/<scenario>/`` via a temporary folder renamed when complete.
 
     A run that dies mid-write leaves only a hidden ``.<name>.partial-*`` folder; a
     finished result is replaced only with ``overwrite``, and then by renames.
+    ``extra_files(folder)`` (e.g. plots) writes into the temporary folder after the
+    tables and summary.json, so that they too are in place before the folder appears.
     """
     out_root = Path(out_root)
     target = result_folder(out_root, result.scenario)
@@ -266,6 +269,8 @@ def write_results(result: Result, out_root: str | Path, overwrite: bool = False)
     tmp.mkdir()
     try:
         _write_files(result, tmp)
+        if extra_files is not None:
+            extra_files(tmp)
         _swap_into_place(tmp, target)
     finally:
         if tmp.exists():
