@@ -276,12 +276,19 @@ def check_reference(df: pd.DataFrame | None, column: str, defined: set[str] | No
     unknown: a missing table or column is reported on its own)."""
     if df is None or defined is None or column not in df.columns or len(df) == 0:
         return []
-    ids = df[column].astype(str)
-    missing = ~ids.isin(defined) & df[column].notna()
+    col = df[column]
+    if isinstance(col.dtype, pd.CategoricalDtype):  # large tables: test each category once
+        unknown = [c for c in col.cat.categories if str(c) not in defined]
+        if not unknown:
+            return []
+        missing = col.isin(unknown)
+    else:
+        missing = ~col.astype(str).isin(defined) & col.notna()
     if not missing.any():
         return []
+    ids = col[missing].astype(str)
     problems = []
-    for bad_id, rows in ids[missing].groupby(ids[missing]).groups.items():
+    for bad_id, rows in ids.groupby(ids).groups.items():
         rows = spreadsheet_rows(rows)
         close = difflib.get_close_matches(bad_id, sorted(defined), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -323,7 +330,7 @@ def _ids(df: pd.DataFrame | None, column: str) -> set[str] | None:
     """The ids of ``df[column]``; None when the table or the column is missing (unknown)."""
     if df is None or column not in df.columns:
         return None
-    return set(df[column].dropna().astype(str))
+    return {str(v) for v in pd.unique(df[column].dropna())}
 
 
 def _check_pollutants_and_sectors(tables, files) -> list[Problem]:
@@ -386,7 +393,7 @@ def check_baselines(tables, files) -> list[Problem]:
     if not ({"metric", "receptor"} <= set(t.columns) and {"metric", "receptor"} <= set(c.columns)):
         return []
     have = set(zip(c["metric"].astype(str), c["receptor"].astype(str)))
-    pairs = t[["metric", "receptor"]].dropna().astype(str).drop_duplicates()
+    pairs = t[["metric", "receptor"]].dropna().drop_duplicates().astype(str)
     missing = [(q, r, i) for i, q, r in zip(pairs.index, pairs["metric"], pairs["receptor"])
                if (q, r) not in have]
     problems = [Problem(files["transport"],

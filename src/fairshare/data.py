@@ -24,6 +24,7 @@ from fairshare.errors import Problem, raise_if_errors
 from fairshare.tables import TABLES
 
 YEARLY_TABLES = ("emissions", "concentrations")
+LARGE_TABLE_ROWS = 200_000  # above this, id columns are categoricals
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,10 @@ def _read_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Proble
     if df is None:
         return None, problems
     df.columns = [str(c).strip() for c in df.columns]
+    large = len(df) > LARGE_TABLE_ROWS
     for col in spec.columns:  # ids are text even when they look like numbers
         if col.kind == "str" and col.name in df.columns:
-            df[col.name] = _as_ids(df[col.name])
+            df[col.name] = _as_ids(df[col.name].astype("category") if large else df[col.name])
     return df, problems + checks.check_rows(spec, df, path.name)
 
 
@@ -116,7 +118,13 @@ def _columns_text(spec) -> str:
 
 def _read_parquet(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     try:
-        df = pd.read_parquet(path)
+        import pyarrow.parquet as pq
+
+        # Id columns as dictionaries (pandas categoricals): a transport table of tens of
+        # millions of rows then holds each id once, and checks work on the categories.
+        columns = set(pq.read_schema(path).names)
+        ids = [c.name for c in TABLES[name].columns if c.kind == "str" and c.name in columns]
+        df = pq.read_table(path, read_dictionary=ids).to_pandas()
     except Exception as exc:  # not Parquet, truncated, unreadable: one clear problem
         return None, [Problem(path.name, f"cannot read the {name} table as Parquet "
                                          f"({type(exc).__name__}: {exc}); write it again as "
@@ -176,7 +184,13 @@ def _decode(raw: bytes, file: str, name: str) -> tuple[str, Problem | None]:
 
 
 def _as_ids(series: pd.Series) -> pd.Series:
-    """Text ids, stripped; empty cells are missing (checks report them)."""
+    """Text ids, stripped; empty cells are missing (checks report them). A categorical
+    column (large tables) is cleaned on its categories, not row by row."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = _as_ids(pd.Series(series.cat.categories))
+        if not cats.isna().any() and cats.is_unique:
+            return series.cat.rename_categories(list(cats))
+        series = series.astype(object)
     if pd.api.types.is_float_dtype(series):  # Parquet ids written as numbers, e.g. 110000.0
         whole = series.notna() & (series == series.round())
         text = series.astype("string").mask(whole, series[whole].astype("Int64").astype("string"))
@@ -285,7 +299,14 @@ def _to_numbers(tables: dict) -> None:
 
 
 def _ordered_unique(values) -> tuple[str, ...]:
-    return tuple(pd.unique(pd.Series(values, dtype=str)))
+    return tuple(str(v) for v in pd.unique(pd.Series(values)) if pd.notna(v))
+
+
+def _positions(index: pd.Index, ids: pd.Series) -> np.ndarray:
+    """Position of each id in ``index`` (categoricals looked up once per category)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        return index.get_indexer(ids.cat.categories.astype(str))[ids.cat.codes.to_numpy()]
+    return index.get_indexer(ids)
 
 
 def _to_arrays(folder, info, year, t, hashes, warnings, ids) -> RegionData:
@@ -352,16 +373,16 @@ def _air_quality_arrays(t, cities, city_ix, pol_ix):
         receptors = cities
         receptor_pop = t["cities"]["population"].astype(float).to_numpy()
     tr, conc = t["transport"], t["concentrations"]
-    metric_sources = [df["metric"] for df in (tr, conc) if df is not None]
-    metrics = _ordered_unique(pd.concat(metric_sources)) if metric_sources else ()
+    metric_sources = [_ordered_unique(df["metric"]) for df in (tr, conc) if df is not None]
+    metrics = tuple(dict.fromkeys(m for ms in metric_sources for m in ms))
     met_ix, rec_ix = pd.Index(metrics), pd.Index(receptors)
     transport = np.zeros((len(metrics), len(receptors), len(cities), len(pol_ix)))
     if tr is not None:
-        transport[met_ix.get_indexer(tr["metric"]), rec_ix.get_indexer(tr["receptor"]),
-                  city_ix.get_indexer(tr["source"]), pol_ix.get_indexer(tr["pollutant"])] = \
-            tr["coef_ugm3_per_kt"].astype(float)
+        transport[_positions(met_ix, tr["metric"]), _positions(rec_ix, tr["receptor"]),
+                  _positions(city_ix, tr["source"]), _positions(pol_ix, tr["pollutant"])] = \
+            tr["coef_ugm3_per_kt"].to_numpy(dtype=float)
     baseline = np.full((len(metrics), len(receptors)), np.nan)
     if conc is not None:
-        baseline[met_ix.get_indexer(conc["metric"]), rec_ix.get_indexer(conc["receptor"])] = \
-            conc["baseline_ugm3"].astype(float)
+        baseline[_positions(met_ix, conc["metric"]), _positions(rec_ix, conc["receptor"])] = \
+            conc["baseline_ugm3"].to_numpy(dtype=float)
     return metrics, receptors, receptor_pop, transport, baseline
