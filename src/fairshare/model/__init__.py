@@ -14,7 +14,7 @@ objective ``total_cost``. ``dual`` holds the duals after :func:`fairshare.solve`
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from fairshare.instance import Instance
 from fairshare.model.air_quality import add_air_quality

@@ -9,7 +9,7 @@ burden must be a variable it is in **basis points of GDP** (1 bp = 0.01% of GDP)
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 import scipy.sparse as sp
 
 from fairshare.instance import T_PER_KT, Instance, Rule
