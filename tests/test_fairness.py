@@ -9,7 +9,6 @@ Each test states its derivation, then asserts the optimum and that the rule hold
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 import fairshare as fs

@@ -3,7 +3,6 @@ warm-started sweep equals cold solves, an infeasible point is a point."""
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd

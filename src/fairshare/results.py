@@ -251,42 +251,31 @@ def result_folder(out_root: Path, name: str) -> Path:
 
 def write_results(result: Result, out_root: str | Path, overwrite: bool = False,
                   extra_files=None) -> Path:
-    """Write ``out_root/<scenario>/`` via a temporary folder renamed when complete.
-
-    A run that dies mid-write leaves only a hidden ``.<name>.partial-*`` folder; a
-    finished result is replaced only with ``overwrite``, and then by renames.
-    ``extra_files(folder)`` (e.g. plots) writes into the temporary folder after the
-    tables and summary.json, so that they too are in place before the folder appears.
-    """
-    out_root = Path(out_root)
-    target = result_folder(out_root, result.scenario)
-    if out_root.is_dir():
-        _recover(out_root, target)
-    if target.exists() and not overwrite:
-        raise ResultExists(f"{target} already holds a result; use --overwrite to replace it")
-    out_root.mkdir(parents=True, exist_ok=True)
-    tmp = out_root / f".{result.scenario}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        _write_files(result, tmp)
+    """Write ``out_root/<scenario>/``: tables, summary.json, and ``extra_files(folder)``
+    (e.g. plots), all into the temporary folder that :func:`write_folder` renames."""
+    def write(folder: Path) -> None:
+        _write_files(result, folder)
         if extra_files is not None:
-            extra_files(tmp)
-        _swap_into_place(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target
+            extra_files(folder)
+
+    return write_folder(out_root, result.scenario, write, overwrite)
 
 
 def write_folder(out_root: str | Path, name: str, write_files, overwrite: bool = False) -> Path:
     """Write ``out_root/<name>/`` atomically: ``write_files(tmp_folder)`` fills a hidden
-    temporary folder, which is then renamed into place (as :func:`write_results` does)."""
+    temporary folder, which is then renamed into place.
+
+    A run that dies mid-write leaves only a hidden ``.<name>.partial-<pid>-*`` folder
+    (tidied by the next write); a finished folder is replaced only with ``overwrite``,
+    and then by an atomic exchange where the system allows it.
+    """
     out_root = Path(out_root)
     target = result_folder(out_root, name)
+    if out_root.is_dir():
+        _recover(out_root, target)  # first: a result put back by it counts as existing
     if target.exists() and not overwrite:
-        raise ResultExists(f"{target} already exists; use --overwrite to replace it")
+        raise ResultExists(f"{target} already holds a result; use --overwrite to replace it")
     out_root.mkdir(parents=True, exist_ok=True)
-    _recover(out_root, target)
     tmp = out_root / f".{name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:

@@ -299,6 +299,16 @@ def primal_infeasibility(lp: LpArrays, x: np.ndarray) -> float:
     return float(max(rows.max(initial=0.0), cols.max(initial=0.0)))
 
 
+def _outcome(h: highspy.Highs, lp: LpArrays, status: Status, text: str, build_s: float,
+             solve_s: float) -> SolveOutcome:
+    info = h.getInfo()
+    return SolveOutcome(status=status, message=text, solver_version=highs_version(),
+                        build_seconds=build_s, solve_seconds=solve_s,
+                        iterations=int(info.simplex_iteration_count + info.ipm_iteration_count),
+                        size={"variables": lp.A.shape[1], "constraints": lp.A.shape[0],
+                              "nonzeros": int(lp.A.nnz)})
+
+
 def solve_model(model: pyo.ConcreteModel, time_limit_s: float | None = None, threads: int = 0,
                 method: str = "choose") -> SolveOutcome:
     """Solve ``model`` with HiGHS; load values and duals into it when a solution exists."""
@@ -312,11 +322,7 @@ def solve_model(model: pyo.ConcreteModel, time_limit_s: float | None = None, thr
     status, text = run(h)
     t2 = time.perf_counter()
     info = h.getInfo()
-    out = SolveOutcome(status=status, message=text, solver_version=highs_version(),
-                       build_seconds=t1 - t0, solve_seconds=t2 - t1,
-                       iterations=int(info.simplex_iteration_count + info.ipm_iteration_count),
-                       size={"variables": lp.A.shape[1], "constraints": lp.A.shape[0],
-                             "nonzeros": int(lp.A.nnz)})
+    out = _outcome(h, lp, status, text, t1 - t0, t2 - t1)
     if status == Status.OPTIMAL:
         sol = h.getSolution()
         x = np.asarray(sol.col_value)
@@ -468,15 +474,10 @@ def solve_generating_rows(model: pyo.ConcreteModel, time_limit_s: float | None =
         if not added:
             break
     t2 = time.perf_counter()
-    info = h.getInfo()
-    out = SolveOutcome(status=status, message=text, solver_version=highs_version(),
-                       build_seconds=t1 - t0, solve_seconds=t2 - t1,
-                       iterations=int(info.simplex_iteration_count + info.ipm_iteration_count),
-                       size={"variables": lp.A.shape[1], "constraints": lp.A.shape[0],
-                             "nonzeros": int(lp.A.nnz),
-                             "row_generation": {"rounds": rounds, "rows_added": added_total,
-                                                "rows_kept": int(sum(k.sum() for k in kept.values())),
-                                                "rows_total": int(sum(len(b) for b in lazy))}})
+    out = _outcome(h, lp, status, text, t1 - t0, t2 - t1)
+    out.size["row_generation"] = {"rounds": rounds, "rows_added": added_total,
+                                  "rows_kept": int(sum(k.sum() for k in kept.values())),
+                                  "rows_total": int(sum(len(b) for b in lazy))}
     if status == Status.OPTIMAL and rounds >= ROWGEN_MAX_ROUNDS:
         out.status, out.message = Status.ITERATION_LIMIT, (
             f"row generation stopped after {rounds} rounds with rows still violated; "

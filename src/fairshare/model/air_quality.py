@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyomo.core as pyo
-import scipy.sparse as sp
 
 from fairshare.instance import Instance
 from fairshare.model._linear import (MatrixRows, RowExpressions, add_rows, attach_matrix_rows,
