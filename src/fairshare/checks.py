@@ -25,19 +25,69 @@ def spreadsheet_rows(index) -> list[int]:
     return [int(i) + 2 for i in index]
 
 
-def _rows_text(rows: list[int]) -> str:
+def _rows_text(rows: list[int], total: int | None = None) -> str:
+    """The first rows, then how many more (``total`` when ``rows`` holds only the first ones)."""
     shown = ", ".join(str(r) for r in rows[:MAX_ROWS_LISTED])
-    more = len(rows) - MAX_ROWS_LISTED
+    more = (len(rows) if total is None else total) - MAX_ROWS_LISTED
     return shown + (f" and {more} more rows" if more > 0 else "")
 
 
-def _row_problems(file: str, column: str, rows: list[int], message: str) -> list[Problem]:
-    """One problem per offending row, up to MAX_ROWS_LISTED, then one summary line."""
+def _row_problems(file: str, column: str, rows: list[int], message: str,
+                  total: int | None = None) -> list[Problem]:
+    """One problem per offending row, up to MAX_ROWS_LISTED, then one summary line. ``rows``
+    may hold only the first 2 * MAX_ROWS_LISTED rows of ``total`` (tables read in batches)."""
+    total = len(rows) if total is None else total
     out = [Problem(file, message, row=r, column=column) for r in rows[:MAX_ROWS_LISTED]]
-    if len(rows) > MAX_ROWS_LISTED:
-        out.append(Problem(file, f"{message} (also in {len(rows) - MAX_ROWS_LISTED} more rows: "
-                                 f"{_rows_text(rows[MAX_ROWS_LISTED:])})", column=column))
+    if total > MAX_ROWS_LISTED:
+        out.append(Problem(file, f"{message} (also in {total - MAX_ROWS_LISTED} more rows: "
+                                 f"{_rows_text(rows[MAX_ROWS_LISTED:], total - MAX_ROWS_LISTED)})",
+                           column=column))
     return out
+
+
+class RowTally:
+    """The rows with one kind of problem in one column, gathered batch by batch: the first
+    2 * MAX_ROWS_LISTED spreadsheet rows, how many in all, and the first offending value."""
+
+    def __init__(self):
+        self.rows: list[int] = []
+        self.total = 0
+        self.first = None
+
+    def add(self, index, values=None) -> None:
+        """``index``: the offending rows' DataFrame index (spreadsheet row - 2), in order."""
+        n = len(index)
+        if not n:
+            return
+        if self.total == 0 and values is not None:
+            self.first = values[0]
+        room = 2 * MAX_ROWS_LISTED - len(self.rows)
+        if room > 0:
+            self.rows += spreadsheet_rows(index[:room])
+        self.total += n
+
+
+class StreamedTable:
+    """A table too large to hold as one DataFrame (a large Parquet transport table):
+    :mod:`fairshare.data` reads it batch by batch and leaves here what the checks need.
+
+    ``columns``: the header; ``value_problems``: empty ids, non-numbers and duplicate keys
+    (what :func:`check_values` and :func:`check_duplicates` give for a DataFrame);
+    ``reference_problems``: column -> undefined ids (what :func:`check_reference` gives);
+    ``metrics``, ``receptors`` and ``pairs`` ([metric, receptor] bool): the (metric,
+    receptor) pairs present, for :func:`check_baselines`."""
+
+    columns: list[str]
+    value_problems: list[Problem]
+    reference_problems: dict[str, list[Problem]]
+    metrics: tuple[str, ...]
+    receptors: tuple[str, ...]
+    pairs: np.ndarray | None
+
+    def first_rows_of_pairs(self, mask: np.ndarray, limit: int) -> list[tuple[str, str, int]]:
+        """(metric, receptor, first spreadsheet row) of the first ``limit`` pairs in ``mask``
+        ([metric, receptor] bool), in the order they first appear."""
+        raise NotImplementedError
 
 
 def _unit_stem(name: str) -> str:
@@ -171,79 +221,111 @@ def check_columns(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
     return problems
 
 
-def _check_numeric(col: Column, series: pd.Series, file: str) -> list[Problem]:
-    problems = []
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        values, blank, bad = series.astype(float), series.isna(), None
-    else:  # text (CSV cells are read as text): find the cells that do not parse as numbers
-        text = series.astype("string").str.strip()
-        values = pd.to_numeric(text, errors="coerce").astype(float)
-        blank = text.isna() | (text == "")
-        bad = values.isna() & ~blank
-    if blank.any() and not col.blank_ok:
-        problems += _row_problems(file, col.name, spreadsheet_rows(series.index[blank]),
-                                  f"empty cell: a number is needed ({col.unit})"
-                                  if col.unit else "empty cell: a number is needed")
-    if bad is not None and bad.any():
-        rows = spreadsheet_rows(series.index[bad])
-        sample = series[bad].iloc[0]
-        problems += _row_problems(file, col.name, rows,
-                                  f"'{sample}' is not a number: {col.describe()} needs one"
-                                  if len(rows) == 1
-                                  else f"not a number: {col.describe()} needs one; e.g. '{sample}'")
-    if col.kind == "int":
-        frac = values.notna() & (values != np.round(values))
-        if frac.any():
-            problems += _row_problems(file, col.name, spreadsheet_rows(series.index[frac]),
-                                      "must be a whole number")
-    return problems + _check_range(col, values, file)
+class ValueTally:
+    """Empty cells, non-numbers and out-of-range numbers of one table, column by column,
+    gathered from the whole DataFrame at once or batch by batch (the same messages)."""
 
+    def __init__(self, table: Table, file: str):
+        self.table, self.file = table, file
+        self.tallies: dict[tuple[str, str], RowTally] = {}  # (column, kind) -> rows
 
-def _check_range(col: Column, values: pd.Series, file: str) -> list[Problem]:
-    problems = []
-    v = values.to_numpy(dtype=float)
-    finite = np.isfinite(v)
-    inf = ~finite & ~np.isnan(v)
-    if inf.any():
-        problems += _row_problems(file, col.name, spreadsheet_rows(values.index[inf]),
-                                  "infinite value: a finite number is needed")
-    limits = []
-    if col.positive:
-        limits.append((finite & (v <= 0), f"must be greater than 0 ({col.unit})"))
-    if col.low is not None and col.high is not None:
-        limits.append((finite & ((v < col.low) | (v > col.high)),
-                       f"must be between {col.low:g} and {col.high:g} ({col.unit})"))
-    elif col.low is not None:
-        word = "negative" if col.low == 0 else f"below {col.low:g}"
-        limits.append((finite & (v < col.low), f"{word} value: must be ≥ {col.low:g} ({col.unit})"))
-    for mask, message in limits:
-        if mask.any():
-            rows = spreadsheet_rows(values.index[mask])
-            first = v[mask][0]
-            problems += _row_problems(file, col.name, rows, f"{first:g} {message}" if len(rows) == 1
-                                      else message)
-    return problems
+    def _tally(self, column: str, kind: str) -> RowTally:
+        return self.tallies.setdefault((column, kind), RowTally())
 
+    def add_blank_ids(self, col: Column, index) -> None:
+        """``index``: the rows whose id in ``col`` is empty (ids were stripped when read)."""
+        if col.required:
+            self._tally(col.name, "blank").add(index)
 
-def _check_text(col: Column, series: pd.Series, file: str) -> list[Problem]:
-    blank = series.isna() | (series == "")  # ids were stripped when read
-    if not blank.any() or not col.required:
-        return []
-    return _row_problems(file, col.name, spreadsheet_rows(series.index[blank]),
-                         f"empty cell: an id is needed in '{col.name}'")
+    def add_text(self, col: Column, series: pd.Series) -> None:
+        self.add_blank_ids(col, series.index[(series.isna() | (series == "")).to_numpy()])
+
+    def add_numbers(self, col: Column, series: pd.Series) -> np.ndarray:
+        """Check one number column (or a batch of it); return its values as floats (NaN
+        where empty or not a number)."""
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            values, blank, bad = series.astype(float), series.isna(), None
+        else:  # text (CSV cells are read as text): find the cells that do not parse as numbers
+            text = series.astype("string").str.strip()
+            values = pd.to_numeric(text, errors="coerce").astype(float)
+            blank = text.isna() | (text == "")
+            bad = values.isna() & ~blank
+        index = series.index
+        if not col.blank_ok and blank.any():
+            self._tally(col.name, "blank").add(index[blank.to_numpy()])
+        if bad is not None and bad.any():
+            self._tally(col.name, "bad").add(index[bad.to_numpy()], series[bad].to_numpy())
+        v = values.to_numpy(dtype=float)
+        finite = np.isfinite(v)
+        if col.kind == "int":
+            frac = finite & (v != np.round(v))
+            if frac.any():
+                self._tally(col.name, "frac").add(index[frac])
+        inf = ~finite & ~np.isnan(v)
+        if inf.any():
+            self._tally(col.name, "inf").add(index[inf])
+        for kind, mask in self._limits(col, v, finite):
+            if mask.any():
+                self._tally(col.name, kind).add(index[mask], v[mask])
+        return v
+
+    @staticmethod
+    def _limits(col: Column, v: np.ndarray, finite: np.ndarray):
+        if col.positive:
+            yield "positive", finite & (v <= 0)
+        if col.low is not None and col.high is not None:
+            yield "range", finite & ((v < col.low) | (v > col.high))
+        elif col.low is not None:
+            yield "low", finite & (v < col.low)
+
+    def problems(self) -> list[Problem]:
+        problems = []
+        for col in self.table.columns:
+            kinds = ("blank",) if col.kind == "str" else ("blank", "bad", "frac", "inf",
+                                                          "positive", "range", "low")
+            for kind in kinds:
+                tally = self.tallies.get((col.name, kind))
+                if tally is not None and tally.total:
+                    problems += _row_problems(self.file, col.name, tally.rows,
+                                              self._message(col, kind, tally), tally.total)
+        return problems
+
+    @staticmethod
+    def _message(col: Column, kind: str, tally: RowTally) -> str:
+        one = tally.total == 1
+        if kind == "blank" and col.kind == "str":
+            return f"empty cell: an id is needed in '{col.name}'"
+        if kind == "blank":
+            return (f"empty cell: a number is needed ({col.unit})" if col.unit
+                    else "empty cell: a number is needed")
+        if kind == "bad":
+            return (f"'{tally.first}' is not a number: {col.describe()} needs one" if one
+                    else f"not a number: {col.describe()} needs one; e.g. '{tally.first}'")
+        if kind == "frac":
+            return "must be a whole number"
+        if kind == "inf":
+            return "infinite value: a finite number is needed"
+        if kind == "positive":
+            message = f"must be greater than 0 ({col.unit})"
+        elif kind == "range":
+            message = f"must be between {col.low:g} and {col.high:g} ({col.unit})"
+        else:
+            word = "negative" if col.low == 0 else f"below {col.low:g}"
+            message = f"{word} value: must be ≥ {col.low:g} ({col.unit})"
+        return f"{tally.first:g} {message}" if one else message
 
 
 def check_values(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
     """Empty cells, non-numbers and out-of-range numbers, column by column."""
-    problems = []
+    tally = ValueTally(table, file)
     for col in table.columns:
         if col.name not in df.columns:
             continue
         if col.kind == "str":
-            problems += _check_text(col, df[col.name], file)
+            tally.add_text(col, df[col.name])
         else:
-            problems += _check_numeric(col, df[col.name], file)
-    return problems
+            tally.add_numbers(col, df[col.name])
+    return tally.problems()
 
 
 def check_duplicates(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
@@ -253,19 +335,24 @@ def check_duplicates(table: Table, df: pd.DataFrame, file: str) -> list[Problem]
     dup = df.duplicated(subset=key, keep="first")
     if not dup.any():
         return []
-    problems = []
     first_rows = {}
     keys = df[key].astype(object).fillna("").astype(str).agg(" / ".join, axis=1)
     for i, k in zip(df.index, keys):
         first_rows.setdefault(k, int(i) + 2)
     dup_idx = df.index[dup]
-    for i in dup_idx[:MAX_ROWS_LISTED]:
-        k = keys[i]
-        problems.append(Problem(file, f"duplicate {'/'.join(key)} '{k}' (first given in row "
-                                      f"{first_rows[k]}): each must appear once",
-                                row=int(i) + 2, column=key[0]))
-    if len(dup_idx) > MAX_ROWS_LISTED:
-        problems.append(Problem(file, f"{len(dup_idx) - MAX_ROWS_LISTED} more duplicate keys",
+    return duplicate_problems(file, key, [(int(i) + 2, keys[i], first_rows[keys[i]])
+                                          for i in dup_idx[:MAX_ROWS_LISTED]], len(dup_idx))
+
+
+def duplicate_problems(file: str, key: list[str], first: list[tuple[int, str, int]],
+                       total: int) -> list[Problem]:
+    """``first``: (row, key text 'a / b', row where the key is first given) of the first
+    duplicate rows; ``total``: how many rows repeat a key given before."""
+    problems = [Problem(file, f"duplicate {'/'.join(key)} '{k}' (first given in row "
+                              f"{first_row}): each must appear once", row=row, column=key[0])
+                for row, k, first_row in first[:MAX_ROWS_LISTED]]
+    if total > MAX_ROWS_LISTED:
+        problems.append(Problem(file, f"{total - MAX_ROWS_LISTED} more duplicate keys",
                                 column=key[0]))
     return problems
 
@@ -274,7 +361,11 @@ def check_reference(df: pd.DataFrame | None, column: str, defined: set[str] | No
                     what: str, defining_file: str) -> list[Problem]:
     """Ids in ``df[column]`` that ``defining_file`` does not define (skipped when either is
     unknown: a missing table or column is reported on its own)."""
-    if df is None or defined is None or column not in df.columns or len(df) == 0:
+    if df is None or defined is None or column not in df.columns:
+        return []
+    if isinstance(df, StreamedTable):  # checked while it was read, against the same ids
+        return df.reference_problems.get(column, [])
+    if len(df) == 0:
         return []
     col = df[column]
     if isinstance(col.dtype, pd.CategoricalDtype):  # large tables: test each category once
@@ -287,18 +378,28 @@ def check_reference(df: pd.DataFrame | None, column: str, defined: set[str] | No
     if not missing.any():
         return []
     ids = col[missing].astype(str)
+    first_rows = {bad_id: spreadsheet_rows(rows)[0]
+                  for bad_id, rows in ids.groupby(ids).groups.items()}
+    return reference_problems(first_rows, column, defined, file, what, defining_file)
+
+
+def reference_problems(first_rows: dict[str, int], column: str, defined: set[str], file: str,
+                       what: str, defining_file: str) -> list[Problem]:
+    """One problem per undefined id (in id order), at the first row that uses it."""
     problems = []
-    for bad_id, rows in ids.groupby(ids).groups.items():
-        rows = spreadsheet_rows(rows)
-        close = difflib.get_close_matches(bad_id, sorted(defined), n=1)
+    known = sorted(defined)
+    for bad_id in sorted(first_rows):
+        close = difflib.get_close_matches(bad_id, known, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         problems.append(Problem(file, f"{what} '{bad_id}' is not defined in {defining_file}{hint}",
-                                row=rows[0], column=column))
+                                row=first_rows[bad_id], column=column))
     return problems
 
 
 def check_table(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
     """Columns, values and duplicate keys of one table."""
+    if isinstance(df, StreamedTable):  # values and keys were checked while it was read
+        return check_columns(table, pd.DataFrame(columns=df.columns), file) + df.value_problems
     problems = check_columns(table, df, file)
     problems += check_values(table, df, file)
     problems += check_duplicates(table, df, file)
@@ -370,12 +471,26 @@ def _check_ref_efficiency(tables, files) -> list[Problem]:
     return problems
 
 
-def _check_receptors(tables, files) -> list[Problem]:
+def _receptor_ids(tables, files) -> tuple[set[str] | None, str]:
+    """The receptor ids and the file defining them (receptors, else the cities)."""
     receptors_df = tables.get("receptors")
     if receptors_df is not None:
-        receptors, def_file = _ids(receptors_df, "receptor"), files["receptors"]
-    else:
-        receptors, def_file = _ids(tables.get("cities"), "city"), files["cities"]
+        return _ids(receptors_df, "receptor"), files["receptors"]
+    return _ids(tables.get("cities"), "city"), files["cities"]
+
+
+def transport_references(tables, files) -> dict[str, tuple[set[str] | None, str, str]]:
+    """column -> (ids defined or None when unknown, what, defining file): the references
+    that :func:`check_cross_references` checks in the transport table."""
+    receptors, receptor_file = _receptor_ids(tables, files)
+    return {"source": (_ids(tables.get("cities"), "city"), "source city", files["cities"]),
+            "pollutant": (_ids(tables.get("emissions"), "pollutant"), "pollutant",
+                          files["emissions"]),
+            "receptor": (receptors, "receptor", receptor_file)}
+
+
+def _check_receptors(tables, files) -> list[Problem]:
+    receptors, def_file = _receptor_ids(tables, files)
     problems = []
     for name in ("transport", "concentrations"):
         if tables.get(name) is not None:
@@ -392,18 +507,33 @@ def check_baselines(tables, files) -> list[Problem]:
         return []
     if not ({"metric", "receptor"} <= set(t.columns) and {"metric", "receptor"} <= set(c.columns)):
         return []
+    if isinstance(t, StreamedTable):
+        if t.pairs is None:
+            return []
+        have = np.zeros_like(t.pairs)
+        q = pd.Index(t.metrics).get_indexer(c["metric"].astype(str))
+        r = pd.Index(t.receptors).get_indexer(c["receptor"].astype(str))
+        have[q[(q >= 0) & (r >= 0)], r[(q >= 0) & (r >= 0)]] = True
+        lacking = t.pairs & ~have
+        first = t.first_rows_of_pairs(lacking, MAX_ROWS_LISTED) if lacking.any() else []
+        return _baseline_problems(files, first, int(lacking.sum()))
     have = set(zip(c["metric"].astype(str), c["receptor"].astype(str)))
     pairs = t[["metric", "receptor"]].dropna().drop_duplicates().astype(str)
-    missing = [(q, r, i) for i, q, r in zip(pairs.index, pairs["metric"], pairs["receptor"])
-               if (q, r) not in have]
+    missing = [(q, r, int(i) + 2) for i, q, r in zip(pairs.index, pairs["metric"],
+                                                     pairs["receptor"]) if (q, r) not in have]
+    return _baseline_problems(files, missing[:MAX_ROWS_LISTED], len(missing))
+
+
+def _baseline_problems(files, first: list[tuple[str, str, int]], total: int) -> list[Problem]:
+    """``first``: (metric, receptor, spreadsheet row) of the first pairs without a baseline."""
     problems = [Problem(files["transport"],
                         f"receptor '{r}' has transport coefficients for metric '{q}' but "
                         f"{files['concentrations']} gives it no baseline_ugm3: add a row "
                         f"metric={q}, receptor={r} to {files['concentrations']}",
-                        row=int(i) + 2, column="receptor")
-                for q, r, i in missing[:MAX_ROWS_LISTED]]
-    if len(missing) > MAX_ROWS_LISTED:
+                        row=row, column="receptor")
+                for q, r, row in first[:MAX_ROWS_LISTED]]
+    if total > MAX_ROWS_LISTED:
         problems.append(Problem(files["concentrations"],
-                                f"{len(missing) - MAX_ROWS_LISTED} more metric/receptor pairs of "
+                                f"{total - MAX_ROWS_LISTED} more metric/receptor pairs of "
                                 f"{files['transport']} have no baseline", column="baseline_ugm3"))
     return problems

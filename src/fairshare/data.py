@@ -24,7 +24,10 @@ from fairshare.errors import Problem, raise_if_errors
 from fairshare.tables import TABLES
 
 YEARLY_TABLES = ("emissions", "concentrations")
-LARGE_TABLE_ROWS = 200_000  # above this, id columns are categoricals
+LARGE_TABLE_ROWS = 200_000  # above this, id columns are categoricals (a Parquet transport
+#                             table is then streamed batch by batch: TransportStream)
+STREAM_BATCH_ROWS = 1 << 20  # rows per batch of a streamed transport table
+SIDE_ROWS_KEPT = 1_000_000  # rows with undefined or empty ids kept to find their duplicates
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,7 @@ def _as_ids(series: pd.Series) -> pd.Series:
 def read_tables(folder: Path) -> tuple[dict, dict, list[Problem]]:
     """Read every table of the package: (tables, file names, problems)."""
     tables, files, problems = {}, {}, []
+    stream_at = 0
     for name, spec in TABLES.items():
         path = _table_path(folder, name)
         files[name] = f"{name}.csv" if path is None else path.name
@@ -212,8 +216,16 @@ def read_tables(folder: Path) -> tuple[dict, dict, list[Problem]]:
                                         f"{folder}; it needs the columns {_columns_text(spec)}"))
             tables[name] = None
             continue
+        if name == "transport" and (stream := TransportStream.open(path)) is not None:
+            tables[name], stream_at = stream, len(problems)  # read once the ids are known
+            continue
         tables[name], read_problems = _read_table(path, name)
         problems += read_problems
+    if isinstance(tables["transport"], TransportStream):
+        read_problems = tables["transport"].read(tables, files)
+        if read_problems:
+            tables["transport"] = None
+        problems[stream_at:stream_at] = read_problems
     if _table_path(folder, "transport") is not None and _table_path(folder, "concentrations") is None:
         problems.append(Problem(files["transport"], "transport table given but no concentrations "
                                 "file: add concentrations.csv with baseline_ugm3 per metric and "
@@ -291,7 +303,7 @@ def load_region(folder: str | Path, year: int | None = None) -> RegionData:
 def _to_numbers(tables: dict) -> None:
     """Number columns as floats (CSV cells were read as text and checked)."""
     for name, df in tables.items():
-        if df is None:
+        if not isinstance(df, pd.DataFrame):  # a TransportStream holds its numbers as an array
             continue
         for col in TABLES[name].columns:
             if col.kind != "str" and col.name in df.columns:
@@ -373,11 +385,19 @@ def _air_quality_arrays(t, cities, city_ix, pol_ix):
         receptors = cities
         receptor_pop = t["cities"]["population"].astype(float).to_numpy()
     tr, conc = t["transport"], t["concentrations"]
-    metric_sources = [_ordered_unique(df["metric"]) for df in (tr, conc) if df is not None]
+    streamed = isinstance(tr, TransportStream)
+    metric_sources = [tr.metrics if df is tr and streamed else _ordered_unique(df["metric"])
+                      for df in (tr, conc) if df is not None]
     metrics = tuple(dict.fromkeys(m for ms in metric_sources for m in ms))
     met_ix, rec_ix = pd.Index(metrics), pd.Index(receptors)
-    transport = np.zeros((len(metrics), len(receptors), len(cities), len(pol_ix)))
-    if tr is not None:
+    if streamed:  # filled while read, on these axes (metrics of concentrations only: zeros)
+        if tr.axes_ids() != (metrics[:len(tr.metrics)], receptors, cities, tuple(pol_ix)) or \
+                tr.transport is None or len(metrics) > len(tr.transport):
+            raise AssertionError("streamed transport table read on other axes than the region's")
+        transport = tr.transport[:len(metrics)]
+    else:
+        transport = np.zeros((len(metrics), len(receptors), len(cities), len(pol_ix)))
+    if tr is not None and not streamed:
         transport[_positions(met_ix, tr["metric"]), _positions(rec_ix, tr["receptor"]),
                   _positions(city_ix, tr["source"]), _positions(pol_ix, tr["pollutant"])] = \
             tr["coef_ugm3_per_kt"].to_numpy(dtype=float)
@@ -386,3 +406,353 @@ def _air_quality_arrays(t, cities, city_ix, pol_ix):
         baseline[_positions(met_ix, conc["metric"]), _positions(rec_ix, conc["receptor"])] = \
             conc["baseline_ugm3"].to_numpy(dtype=float)
     return metrics, receptors, receptor_pop, transport, baseline
+
+
+ID_COLUMNS = ("metric", "receptor", "source", "pollutant")
+
+
+def _clean_dictionary(dictionary) -> list[str | None]:
+    """The ids of a Parquet dictionary, cleaned as :func:`_as_ids` cleans a column."""
+    import pyarrow as pa
+
+    if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
+        values = dictionary.to_pylist()
+        if all(v and v == v.strip() for v in values):  # nothing to clean (the usual case)
+            return values
+    cleaned = _as_ids(dictionary.to_pandas())
+    return [None if pd.isna(v) else str(v) for v in cleaned]
+
+
+def _dictionary_array(arr):
+    """``arr`` as a dictionary array (ids written as numbers are encoded here)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(arr.type):
+        return arr
+    if pa.types.is_null(arr.type):  # every cell empty
+        arr = arr.cast(pa.string())
+    return pc.dictionary_encode(arr)
+
+
+def _indices(arr) -> np.ndarray:
+    """The dictionary indices of ``arr``, -1 where the cell is empty."""
+    import pyarrow.compute as pc
+
+    idx = arr.indices
+    return (pc.fill_null(idx, -1) if idx.null_count else idx).to_numpy(zero_copy_only=False)
+
+
+class _IdAxis:
+    """Codes of one id column of a streamed table, mapped once per Parquet dictionary:
+    0 .. n_known-1 are the ids defined elsewhere, in the order of the array axis; undefined
+    ids, and None for an empty cell, get codes from n_known on."""
+
+    def __init__(self, known):
+        self.known = list(known)
+        self.n_known = len(self.known)
+        self.index = pd.Index(self.known, dtype=object)
+        self.extra: dict[str | None, int] = {}
+        self.extra_ids: list[str | None] = []
+        self._cache = None  # (dictionary, mapping) of the last batch
+
+    def code(self, value: str | None) -> int:
+        if value not in self.extra:
+            self.extra[value] = self.n_known + len(self.extra)
+            self.extra_ids.append(value)
+        return self.extra[value]
+
+    def name(self, code: int) -> str | None:
+        if code < self.n_known:
+            return self.known[code]
+        return self.extra_ids[code - self.n_known]
+
+    def codes(self, arr) -> tuple[np.ndarray, np.ndarray]:
+        """(code of each row, mapping: code of each dictionary entry, then of an empty cell)."""
+        arr = _dictionary_array(arr)
+        if self._cache is not None and self._cache[0].equals(arr.dictionary):
+            mapping = self._cache[1]
+        else:
+            values = _clean_dictionary(arr.dictionary)
+            pos = (self.index.get_indexer(pd.Index(values, dtype=object)) if self.n_known
+                   else np.full(len(values), -1))
+            mapping = np.array([p if p >= 0 else self.code(v) for p, v in zip(pos, values)]
+                               + [self.code(None)], dtype=np.int64)
+            self._cache = (arr.dictionary, mapping)
+        idx = _indices(arr)
+        d = len(mapping) - 1
+        if d and not arr.null_count and mapping[d - 1] - mapping[0] == d - 1 and \
+                np.array_equal(mapping[:-1], np.arange(mapping[0], mapping[0] + d)):
+            return idx.astype(np.int64) + mapping[0], mapping  # a run of consecutive ids
+        return mapping[idx], mapping
+
+
+class TransportStream(checks.StreamedTable):
+    """A Parquet transport table of more than LARGE_TABLE_ROWS rows, read batch by batch:
+    its ids are mapped to array positions once per Parquet dictionary, its values checked
+    as :func:`checks.check_values`, :func:`checks.check_duplicates` and
+    :func:`checks.check_reference` check a DataFrame (the same messages, rows and columns),
+    and its coefficients written straight into the dense array T[q, r, s, p]. No DataFrame of
+    the table is ever built; beside T it holds a uint8 presence array of T's shape while
+    read (to find duplicate keys and the (metric, receptor) pairs present)."""
+
+    def __init__(self, path: Path, num_rows: int, names: dict[str, str]):
+        self.path, self.file, self.num_rows = path, path.name, num_rows
+        self.names = names  # column (stripped) -> name in the file
+        self.columns = list(names)
+        self.value_problems: list[Problem] = []
+        self.reference_problems: dict[str, list[Problem]] = {}
+        self.metrics: tuple[str, ...] = ()
+        self.receptors: tuple[str, ...] = ()
+        self.pairs: np.ndarray | None = None
+        self.transport: np.ndarray | None = None
+        self.axes: dict[str, _IdAxis] = {}
+
+    @classmethod
+    def open(cls, path: Path) -> TransportStream | None:
+        """A stream when ``path`` is a Parquet file of more than LARGE_TABLE_ROWS rows (from its
+        metadata); None otherwise (and when unreadable: the DataFrame path says why)."""
+        if path.suffix != ".parquet" or not path.is_file():
+            return None
+        try:
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(path)
+            rows, names = meta.metadata.num_rows, meta.schema_arrow.names
+        except Exception:
+            return None
+        names_ = {str(c).strip(): c for c in names}
+        if rows <= LARGE_TABLE_ROWS or len(names_) != len(names):
+            return None
+        return cls(path, rows, names_)
+
+    def axes_ids(self) -> tuple:
+        return tuple(tuple(self.axes[c].known) for c in ID_COLUMNS)
+
+    def _batches(self, columns):
+        """(offset, record batch of ``columns``), ids as dictionaries."""
+        import pyarrow.parquet as pq
+
+        names = [self.names[c] for c in columns]
+        ids = [self.names[c] for c in columns if c in ID_COLUMNS]
+        offset = 0
+        f = pq.ParquetFile(self.path, read_dictionary=ids)
+        for group in range(f.num_row_groups):  # batches within a row group share its dictionary
+            for batch in f.iter_batches(batch_size=STREAM_BATCH_ROWS, row_groups=[group],
+                                        columns=names):
+                yield offset, batch
+                offset += batch.num_rows
+
+    def read(self, tables: dict, files: dict) -> list[Problem]:
+        """Read and check the table; the problems that stopped the reading (else none)."""
+        import pyarrow as pa
+
+        try:
+            self._read(tables, files)
+        except (pa.ArrowException, OSError) as exc:
+            return [Problem(self.file, f"cannot read the transport table as Parquet "
+                                       f"({type(exc).__name__}: {exc}); write it again as "
+                                       "Parquet, or as CSV UTF-8 with the same columns")]
+        return []
+
+    def _metric_order(self) -> list[str]:
+        """The metrics in the order they first appear (a pass over the metric column only)."""
+        order: dict[str, None] = {}
+        cache = None
+        for _, batch in self._batches(["metric"]):
+            arr = _dictionary_array(batch.column(0))
+            if cache is None or not cache[0].equals(arr.dictionary):
+                cache = (arr.dictionary, _clean_dictionary(arr.dictionary))
+            values, idx = cache[1], _indices(arr)
+            new = [e for e, v in enumerate(values) if v is not None and v not in order]
+            if not new:
+                continue
+            used = np.bincount(idx[idx >= 0], minlength=len(values))
+            firsts = sorted((int(np.argmax(idx == e)), values[e]) for e in new if used[e])
+            order.update((v, None) for _, v in firsts)
+        return list(order)
+
+    def _read(self, tables: dict, files: dict) -> None:
+        spec = TABLES["transport"]
+        refs = checks.transport_references(tables, files)
+        present = [c for c in ID_COLUMNS if c in self.names]
+        defining = {"source": ("cities", "city"), "pollutant": ("emissions", "pollutant"),
+                    "receptor": ("receptors", "receptor") if tables.get("receptors") is not None
+                    else ("cities", "city")}
+        known = {"metric": self._metric_order() if "metric" in self.names else []}
+        for c, (name, column) in defining.items():
+            df = tables.get(name)
+            known[c] = [] if df is None or column not in df.columns else \
+                list(_ordered_unique(df[column]))
+        self.axes = axes = {c: _IdAxis(known[c]) for c in ID_COLUMNS}
+        self.metrics, self.receptors = tuple(known["metric"]), tuple(known["receptor"])
+        key = [c for c in spec.key if c in self.names]
+        dims = tuple(axes[c].n_known if c in self.names else 1 for c in spec.key)
+        coef = spec.column("coef_ugm3_per_kt")
+        fill = coef.name in self.names and len(present) == len(ID_COLUMNS)
+        if fill:  # metrics only in the concentrations table: zero slabs after the others
+            conc = tables.get("concentrations")
+            extra = set() if conc is None or "metric" not in conc.columns else \
+                set(_ordered_unique(conc["metric"])) - set(known["metric"])
+            self.transport = np.zeros((dims[0] + len(extra),) + dims[1:])
+        flat_t = None if self.transport is None else self.transport.reshape(-1)
+        presence = np.zeros(dims, dtype=np.uint8)
+        flat_p = presence.reshape(-1)
+        tally = checks.ValueTally(spec, self.file)
+        unknown = {c: {} for c in present if c in refs and refs[c][0] is not None}
+        side_rows, side_codes, side_total = [], {c: [] for c in key}, 0
+        n_main = 0
+        for offset, batch in self._batches(present + ([coef.name] if coef.name in self.names
+                                                      else [])):
+            n = batch.num_rows
+            codes, side = {}, None
+            for i, c in enumerate(present):
+                axis = axes[c]
+                codes[c], mapping = axis.codes(batch.column(i))
+                if mapping[:-1].max(initial=-1) < axis.n_known and not batch.column(i).null_count:
+                    continue  # every id of the batch defined
+                other = codes[c] >= axis.n_known
+                if not other.any():
+                    continue
+                side = other if side is None else side | other
+                blank = codes[c] == axis.code(None)
+                tally.add_blank_ids(spec.column(c), offset + np.flatnonzero(blank))
+                if c in unknown:
+                    rows = np.flatnonzero(other & ~blank)
+                    ids, first = np.unique(codes[c][rows], return_index=True)
+                    for code, row in zip(ids.tolist(), rows[first].tolist()):
+                        unknown[c].setdefault(code, offset + row + 2)
+            values = None
+            if coef.name in self.names:
+                series = batch.column(len(present)).to_pandas()
+                series.index = pd.RangeIndex(offset, offset + n)
+                values = tally.add_numbers(coef, series)
+            main = None
+            if side is not None:
+                rows = np.flatnonzero(side)
+                side_total += len(rows)
+                kept = rows[:max(0, SIDE_ROWS_KEPT - sum(len(r) for r in side_rows))]
+                side_rows.append(offset + kept)
+                for c in key:
+                    side_codes[c].append(codes[c][kept])
+                main = np.flatnonzero(~side)
+            flat = _flat_keys(codes, spec.key, dims, n if main is None else main)
+            flat_p[flat] = 1
+            if flat_t is not None:
+                flat_t[flat] = values if main is None else values[main]
+            n_main += len(flat)
+        for c, first_rows in unknown.items():
+            defined, what, defining_file = refs[c]
+            self.reference_problems[c] = checks.reference_problems(
+                {axes[c].name(code): row for code, row in first_rows.items()}, c, defined,
+                self.file, what, defining_file)
+        if {"metric", "receptor"} <= set(self.names):
+            self.pairs = presence.reshape(dims[0], dims[1], -1).any(axis=2)
+        duplicates = n_main - int(np.count_nonzero(flat_p))
+        first = self._main_duplicates(presence, key, dims) if duplicates else []
+        side_first, side_duplicates = self._side_duplicates(side_rows, side_codes, key)
+        del presence, flat_p
+        self.value_problems = tally.problems()
+        if key and duplicates + side_duplicates:
+            self.value_problems += checks.duplicate_problems(
+                self.file, key, sorted(first + side_first)[:checks.MAX_ROWS_LISTED],
+                duplicates + side_duplicates)
+
+    def _key_text(self, codes: dict[str, int], key: list[str]) -> str:
+        return " / ".join(self.axes[c].name(codes[c]) or "" for c in key)
+
+    def _main_duplicates(self, presence, key, dims) -> list[tuple[int, str, int]]:
+        """(row, key text, first row of the key) of the first duplicate rows among the rows
+        whose ids are all defined: a second pass, only when there are any."""
+        spec, limit = TABLES["transport"], checks.MAX_ROWS_LISTED
+        flat_p = presence.reshape(-1)
+        flat_p[:] = 0
+        found: list[tuple[int, int]] = []  # (0-based row, flat key)
+        for offset, main, flat in self._main_keys(key, dims):
+            before = flat_p[flat] > 0
+            within = pd.Series(flat).duplicated().to_numpy()
+            flat_p[flat] = 1
+            hits = np.flatnonzero(before | within)[:limit - len(found)]
+            found += [(offset + int(main[i]), int(flat[i])) for i in hits]
+            if len(found) >= limit:
+                break
+        if not found:
+            return []
+        wanted, first_row = {f for _, f in found}, {}
+        for offset, main, flat in self._main_keys(key, dims):
+            for i in np.flatnonzero(np.isin(flat, list(wanted - set(first_row)))):
+                first_row.setdefault(int(flat[i]), offset + int(main[i]))
+            if len(first_row) == len(wanted):
+                break
+        out = []
+        for row, f in found:
+            at = dict(zip(spec.key, np.unravel_index(f, dims)))
+            out.append((row + 2, self._key_text({c: int(at[c]) for c in key}, key),
+                        first_row[f] + 2))
+        return out
+
+    def _main_keys(self, key, dims):
+        """(offset, positions of the rows whose ids are all defined, their flat keys)."""
+        for offset, batch in self._batches(key):
+            codes = {c: self.axes[c].codes(batch.column(i))[0] for i, c in enumerate(key)}
+            ok = np.ones(batch.num_rows, dtype=bool)
+            for c in key:
+                ok &= codes[c] < self.axes[c].n_known
+            main = np.flatnonzero(ok)
+            yield offset, main, _flat_keys(codes, TABLES["transport"].key, dims, main)
+
+    def _side_duplicates(self, side_rows, side_codes, key) -> tuple[list, int]:
+        """Duplicates among the rows with an undefined or empty id (errors themselves; the
+        first SIDE_ROWS_KEPT such rows are compared)."""
+        if not side_rows or not key:
+            return [], 0
+        df = pd.DataFrame({c: np.concatenate(side_codes[c]) for c in key},
+                          index=np.concatenate(side_rows))
+        dup = df.duplicated(keep="first")
+        if not dup.any():
+            return [], 0
+        first_rows = {}
+        for row, k in zip(df.index, zip(*(df[c] for c in key))):
+            first_rows.setdefault(k, int(row) + 2)
+        out = []
+        for row in df.index[dup.to_numpy()][:checks.MAX_ROWS_LISTED]:
+            k = tuple(int(df.at[row, c]) for c in key)
+            out.append((int(row) + 2, self._key_text(dict(zip(key, k)), key), first_rows[k]))
+        return out, int(dup.sum())
+
+    def first_rows_of_pairs(self, mask: np.ndarray, limit: int) -> list[tuple[str, str, int]]:
+        flat_mask, (Q, R) = mask.reshape(-1), mask.shape
+        found: dict[int, int] = {}
+        for offset, batch in self._batches(["metric", "receptor"]):
+            q = self.axes["metric"].codes(batch.column(0))[0]
+            r = self.axes["receptor"].codes(batch.column(1))[0]
+            rows = np.flatnonzero((q < Q) & (r < R))
+            qr = q[rows] * R + r[rows]
+            hit = np.flatnonzero(flat_mask[qr])
+            if hit.size:
+                pairs, first = np.unique(qr[hit], return_index=True)
+                for i, pair in sorted(zip(first.tolist(), pairs.tolist())):
+                    found.setdefault(pair, offset + int(rows[hit[i]]) + 2)
+            if len(found) >= limit:
+                break
+        return [(self.metrics[pair // R], self.receptors[pair % R], row)
+                for pair, row in list(found.items())[:limit]]
+
+
+def _flat_keys(codes: dict, key, dims, rows) -> np.ndarray:
+    """Flat index into an array shaped ``dims`` of the key of the rows ``rows`` (positions, or
+    the number of rows for all of them); a key column missing from the table counts as one id."""
+    every = isinstance(rows, (int, np.integer))
+    flat = None
+    for c, d in zip(key, dims):
+        if c not in codes:
+            if flat is not None:
+                flat *= d
+            continue
+        part = codes[c] if every else codes[c][rows]
+        if flat is None:
+            flat = part.copy()
+        else:
+            flat *= d
+            flat += part
+    return flat if flat is not None else np.zeros(rows if every else len(rows), np.int64)
