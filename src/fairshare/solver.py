@@ -224,8 +224,7 @@ def _block_columns(lp: LpArrays, block) -> np.ndarray:
 def _block_rows_csr(lp: LpArrays, block, rows: np.ndarray) -> sp.csr_array:
     """Rows ``rows`` of the block as a CSR matrix over the LP's columns."""
     cols = _block_columns(lp, block)
-    M = sp.csr_array(block.matrix[rows] if isinstance(block.matrix, np.ndarray)
-                     else block.matrix[rows])
+    M = sp.csr_array(block.scale * block.matrix[rows])
     M.eliminate_zeros()
     return sp.csr_array((M.data, cols[M.indices], M.indptr), shape=(M.shape[0], len(lp.columns)))
 
@@ -424,7 +423,7 @@ def _append_rows(lp: LpArrays, block, rows: np.ndarray, h: highspy.Highs | None 
 
 def _violated_rows(block, x_block: np.ndarray, kept: np.ndarray) -> np.ndarray:
     """Rows of ``block`` violated at ``x_block`` beyond the tolerance, worst first, not kept."""
-    body = block.matrix @ x_block + block.constant
+    body = block.product(x_block) + block.constant
     excess = np.maximum(body - block.upper, block.lower - body)
     tol = FEASIBILITY_TOL * np.maximum(1.0, np.abs(np.where(body > block.upper, block.upper,
                                                             block.lower)))

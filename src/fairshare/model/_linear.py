@@ -60,13 +60,14 @@ class MatrixRows:
     """
 
     def __init__(self, name: str, index: list, matrix, variables: list, constant, lower=None,
-                 upper=None, doc: str = ""):
+                 upper=None, doc: str = "", scale: float = 1.0):
         n = len(index)
         self.name, self.doc, self.active = name, doc, True
         self.index = list(index)
         self.position = {key: i for i, key in enumerate(self.index)}
         # Dense blocks (the transport matrix) stay dense numpy arrays: no copy, fast products.
         self.matrix = matrix if isinstance(matrix, np.ndarray) else sp.csr_array(matrix)
+        self.scale = float(scale)  # rows are scale * matrix: -T without a negated copy of T
         self.variables = list(variables)
         self.constant = np.broadcast_to(np.asarray(constant, dtype=float), n).copy()
         self.lower = np.full(n, -np.inf) if lower is None else np.broadcast_to(
@@ -84,11 +85,15 @@ class MatrixRows:
 
     def expr(self, key) -> LinearExpression:
         i = self.position[key]
-        return linear_rows(self.matrix[[i]], self.variables, self.constant[[i]])[0]
+        return linear_rows(self.scale * self.matrix[[i]], self.variables, self.constant[[i]])[0]
 
     def body(self) -> np.ndarray:
         values = np.array([v.value if v.value is not None else 0.0 for v in self.variables])
-        return self.matrix @ values + self.constant
+        return self.product(values) + self.constant
+
+    def product(self, values: np.ndarray) -> np.ndarray:
+        """``scale * matrix @ values`` for every row."""
+        return self.scale * (self.matrix @ values)
 
     def __repr__(self) -> str:
         return f"<MatrixRows {self.name}: {len(self)} rows x {len(self.variables)} variables>"
@@ -98,8 +103,10 @@ class RowExpressions:
     """Read-only mapping key -> Pyomo expression ``matrix[i] @ variables + constant[i]``,
     each built on first use (e.g. ``model.concentration[q, r]``)."""
 
-    def __init__(self, index: list, matrix, variables: list, constant, doc: str = ""):
-        self.rows = MatrixRows("expressions", index, matrix, variables, constant, doc=doc)
+    def __init__(self, index: list, matrix, variables: list, constant, doc: str = "",
+                 scale: float = 1.0):
+        self.rows = MatrixRows("expressions", index, matrix, variables, constant, doc=doc,
+                               scale=scale)
         self.doc = doc
         self._cache: dict = {}
 

@@ -40,14 +40,14 @@ def add_air_quality(m: pyo.ConcreteModel, inst: Instance) -> None:
     T = d.transport_ugm3_per_kt.reshape(Q, R, -1)  # [Q, R, S*P]
     c0 = np.nan_to_num(d.baseline_ugm3)
     keys = [(q, r) for q in d.metrics for r in d.receptors]
-    neg_T = -T.reshape(Q * R, -1)  # dense, as the transport table is
-    m.concentration = RowExpressions(keys, neg_T, dE, c0.ravel(),
+    T_rows = T.reshape(Q * R, -1)  # dense, as the transport table is; rows are -T (scale -1)
+    m.concentration = RowExpressions(keys, T_rows, dE, c0.ravel(), scale=-1.0,
                                      doc="concentration after control, µg/m³")
     aq = inst.aq
     rows = aq.metric * R + aq.receptor
     block = attach_matrix_rows(m, MatrixRows(
-        "aq_target", [keys[i] for i in rows], _take_rows(neg_T, rows), dE, c0.ravel()[rows],
-        upper=aq.limit_ugm3, doc="concentration at or below the target, µg/m³"))
+        "aq_target", [keys[i] for i in rows], _take_rows(T_rows, rows), dE, c0.ravel()[rows],
+        upper=aq.limit_ugm3, doc="concentration at or below the target, µg/m³", scale=-1.0))
     block.lazy = _use_row_generation(inst, len(rows))
     _add_exposure(m, inst, dE, T, c0)
 
