@@ -59,6 +59,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--receptors", type=int, default=100_000)
     p.add_argument("--check-receptors", type=int, default=3_000)
+    p.add_argument("--only-large", action="store_true",
+                   help="run only the large row-generation case")
     p.add_argument("--child", nargs=2, metavar=("REGION", "MODE"))
     p.add_argument("--out")
     a = p.parse_args()
@@ -70,6 +72,10 @@ def main() -> int:
     check = ensure_region(f"syn-340-r{a.check_receptors}", 340, a.check_receptors)
     big = ensure_region(f"syn-340-r{a.receptors}", 340, a.receptors)
     print(f"load average {load_average()}", flush=True)
+    if a.only_large:
+        r = run_child(here, [big, "on"])
+        print(json.dumps(r, indent=1))
+        return 0
     runs = {
         "340 receptors, full LP": run_child(here, [base, "off"]),
         f"{a.check_receptors:,} receptors, full LP": run_child(here, [check, "off"]),
