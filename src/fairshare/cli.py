@@ -39,6 +39,9 @@ def handle_errors(fn):
             _fail(str(exc), EXIT_INVALID)
         except SystemExit:
             raise
+        except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+            sys.stderr.close()
+            sys.exit(0)
         except Exception as exc:  # a bug: say so plainly
             from fairshare.results import ResultExists
             if isinstance(exc, ResultExists):
