@@ -27,7 +27,7 @@ def child(region: str, what: str, points: int, rebuilds: int, out: str) -> None:
     import numpy as np
 
     from fairshare import api
-    from fairshare.pareto import PointSetter, Sweep, _cold_point, point_row, sweep_instance
+    from fairshare.fronts import PointSetter, Sweep, _cold_point, point_row, sweep_instance
     from fairshare.solver import PersistentSolve
 
     base = api.prepare(Path(region) / "scenario.yaml")

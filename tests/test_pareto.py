@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import fairshare as fs
 from fairshare.cli import main
-from fairshare.pareto import pareto
+from fairshare.fronts import pareto
 
 from toy import two_city_region, write_scenario
 
@@ -48,7 +48,7 @@ def test_gini_front_end_points_by_hand(toy):
 def test_warm_sweep_equals_cold_solves(toy):
     warm = pareto(toy, y="max_burden", points=5, progress=False)
     from fairshare.api import prepare
-    from fairshare.pareto import _cold_point
+    from fairshare.fronts import _cold_point
 
     base = prepare(toy)
     cold = [_cold_point((base, "max_burden", e)) for e in warm.epsilon]

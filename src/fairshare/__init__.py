@@ -6,6 +6,7 @@ Python API (DESIGN §7)::
     sc = fs.load_scenario("scenarios/jjj-2030-least-cost.yaml")
     model = fs.build_model(sc)          # a Pyomo ConcreteModel you may extend
     res = fs.solve(sc, model=model)     # Result with .status .total_cost .cities ...
+    front = fs.pareto(sc, y="gini", points=15)   # one row per point (DataFrame)
 """
 
 __version__ = "0.1.0"
@@ -29,7 +30,7 @@ def _skip_pyomo_scipy_stats() -> None:
 _skip_pyomo_scipy_stats()
 
 __all__ = ["InputError", "Problem", "__version__", "load_scenario", "load_region",
-           "build_model", "solve", "mtfr", "Result", "Status"]
+           "build_model", "solve", "mtfr", "pareto", "compare", "Result", "Status"]
 
 
 def __getattr__(name):
@@ -43,6 +44,12 @@ def __getattr__(name):
     if name in ("build_model", "solve", "mtfr"):
         from fairshare import api
         return getattr(api, name)
+    if name == "pareto":
+        from fairshare.fronts import pareto
+        return pareto
+    if name == "compare":
+        from fairshare.comparison import compare
+        return compare
     if name == "Result":
         from fairshare.results import Result
         return Result

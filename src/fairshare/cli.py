@@ -196,7 +196,7 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ou
     closure 0) to every receptor at its MTFR (1). Writes OUT/<name>-pareto-<y>/pareto.csv
     and pareto.png/.svg; an infeasible point is a row with its status.
     """
-    from fairshare import pareto as front_mod
+    from fairshare import fronts as front_mod
     from fairshare.results import result_folder, write_folder
     from fairshare.scenario import load_scenario
 
@@ -251,7 +251,7 @@ def compare(scenarios: tuple[Path, ...], out_dir: Path, name: str, overwrite: bo
     Gini, price of fairness, targets attained, population-weighted concentration after
     control and reductions per pollutant. Writes OUT/NAME/compare.csv and compare.png/.svg.
     """
-    from fairshare.compare import COLUMNS_FOR_PLOT, compare as compare_options
+    from fairshare.comparison import COLUMNS_FOR_PLOT, compare as compare_options
     from fairshare.results import result_folder, write_folder
     from fairshare.scenario import load_scenario
 

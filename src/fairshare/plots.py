@@ -53,7 +53,7 @@ METRICS: dict[str, tuple[str, str, float]] = {
     "gini_burden": ("Gini of burden", "0–1", 1.0),
     "gini_cost_per_capita": ("Gini of per-capita cost", "0–1", 1.0),
     "band_burden": ("largest distance from the regional burden", "% of GDP", PCT),
-    # already-scaled columns of fairshare.compare tables
+    # already-scaled columns of fairshare.comparison tables
     "total_cost_bn_cny": ("total cost", "bn CNY/yr", 1.0),
     "min_city_cost_bn_cny": ("smallest city cost", "bn CNY/yr", 1.0),
     "max_city_cost_bn_cny": ("largest city cost", "bn CNY/yr", 1.0),
