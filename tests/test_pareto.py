@@ -99,3 +99,14 @@ def test_cli_compare(tmp_path):
     assert table.loc["equal", "price_of_fairness_pct"] == pytest.approx(100 * ((4.5 / 11) / 0.3 - 1))
     assert table.loc["equal", "gini_burden"] == pytest.approx(0, abs=1e-6)
     assert (tmp_path / "out" / "comparison" / "compare.png").exists()
+
+
+def test_api_functions_are_not_shadowed_by_modules():
+    """DESIGN §7: fs.solve, fs.mtfr, fs.pareto stay functions after every module is imported."""
+    import fairshare.comparison  # noqa: F401
+    import fairshare.feasibility  # noqa: F401
+    import fairshare.fronts  # noqa: F401
+    import fairshare.solver  # noqa: F401
+
+    for name in ("load_scenario", "build_model", "solve", "mtfr", "pareto", "compare"):
+        assert callable(getattr(fs, name)), name
