@@ -455,8 +455,8 @@ def solve_generating_rows(model: pyo.ConcreteModel, time_limit_s: float | None =
     t1 = time.perf_counter()
     rounds, added_total, status, text = 0, 0, Status.ERROR, ""
     while rounds < ROWGEN_MAX_ROUNDS:
-        if time_limit_s:
-            h.setOptionValue("time_limit", max(1.0, time_limit_s - (time.perf_counter() - t1)))
+        # HiGHS's time_limit is checked against its run time summed over every run() of
+        # this instance, so the limit set in new_highs bounds all rounds together.
         status, text = run(h)
         rounds += 1
         if status != Status.OPTIMAL:
@@ -612,6 +612,8 @@ class PersistentSolve:
 
     def solve(self) -> SolveOutcome:
         t0 = time.perf_counter()
+        if self.time_limit_s:  # HiGHS sums run time over runs: give each point its own limit
+            self.h.setOptionValue("time_limit", self.h.getRunTime() + float(self.time_limit_s))
         status, text = run(self.h)
         info = self.h.getInfo()
         out = SolveOutcome(status=status, message=text, solver_version=highs_version(),
