@@ -6,15 +6,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import json  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.text import Annotation  # noqa: E402
 
 from fairshare import plots  # noqa: E402
-from fairshare.api import solve  # noqa: E402
-from fairshare.results import write_results  # noqa: E402
-from fairshare.scenario import load_scenario  # noqa: E402
 
 from toy import city, two_city_region, write_scenario  # noqa: E402
 
@@ -28,6 +30,11 @@ def _close_figures():
 
 
 def _solve_to_folder(tmp, name, **keys):
+    # imported here: the tests that draw given tables need no solver
+    from fairshare.api import solve
+    from fairshare.results import write_results
+    from fairshare.scenario import load_scenario
+
     region = two_city_region(tmp / "region", cities=[city("a", lat=39.9, lon=116.4),
                                                      city("b", gdp_bn_cny=50.0, lat=39.1, lon=117.2)])
     sc = write_scenario(tmp / f"{name}.yaml", region, name=name, **keys)
@@ -207,3 +214,294 @@ def test_write_result_plots_on_an_infeasible_folder(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == before
     with pytest.raises(FileNotFoundError):
         plots.write_result_plots(tmp_path / "nowhere")
+
+
+# --- tables read back from CSV (pandas 3: Copy-on-Write, read-only arrays, str columns) -------
+
+def round_trip(table, path):
+    """The table as `fairshare plot` sees it: written as fairshare writes it, then read back."""
+    table.to_csv(path, index=False, float_format="%.10g")
+    return pd.read_csv(path)
+
+
+def target_front():
+    """A pareto.csv of `fairshare pareto --sweep target` (rows out of gamma order; the last
+    point infeasible)."""
+    gamma = [0.0, 0.5, 0.25, 0.75, 1.0]
+    return pd.DataFrame({
+        "point": range(5), "sweep": "target", "epsilon": gamma,
+        "status": ["optimal"] * 4 + ["infeasible"],
+        "total_cost_cny": [0.0, 2.5e9, 1e9, 6e9, np.nan],
+        "solve_seconds": 0.01, "iterations": [0, 5, 3, 8, 2],
+        "max_burden": [0.0, 0.002, 0.001, 0.005, np.nan],
+        "gini_burden": [0.0, 0.2, 0.1, 0.3, np.nan],
+        "pop_weighted_ugm3": [50.0, 40.0, 45.0, 35.0, np.nan],
+        "gamma": gamma, "non_dominated": [True] * 4 + [False],
+    })
+
+
+def fairness_front(kind):
+    """A pareto.csv of `fairshare pareto --y KIND`: cost rises as the metric is bounded."""
+    front = pd.DataFrame({
+        "point": range(4), "sweep": kind, "epsilon": [0.4, 0.3, 0.2, 0.0],
+        "status": ["optimal"] * 3 + ["infeasible"],
+        "total_cost_cny": [1e9, 1.5e9, 3e9, np.nan], "solve_seconds": 0.01, "iterations": 4,
+    })
+    for col in ("max_burden", "min_burden", "mean_burden", "regional_burden", "band_burden",
+                "gini_burden", "gini_cost_per_capita"):
+        front[col] = [0.004, 0.003, 0.002, np.nan]
+    front["non_dominated"] = [True] * 3 + [False]
+    return front
+
+
+def comparison():
+    """A compare.csv: one option infeasible, one a failed task (no metrics, an error)."""
+    return pd.DataFrame({
+        "scenario": ["least-cost", "cap-0.5", "beijing-30", "broken"],
+        "description": ["", "cap", "", ""],
+        "status": ["optimal", "infeasible", "optimal", "task_error"],
+        "total_cost_bn_cny": [32.7, np.nan, 32.8, np.nan],
+        "max_burden_pct": [1.3, np.nan, 1.3, np.nan],
+        "gini_burden": [0.3, np.nan, 0.31, np.nan],
+        "price_of_fairness_pct": [0.0, np.nan, 0.3, np.nan],
+        "targets_attained": ["3/3", np.nan, "3/3", np.nan],
+        "error": [np.nan, np.nan, np.nan, "RuntimeError: boom"],
+    })
+
+
+@pytest.fixture
+def saved(monkeypatch):
+    """(stem, figure) of every figure handed to plots._save, which still writes it."""
+    figures = []
+    real = plots._save
+
+    def spy(fig, folder, stem):
+        figures.append((stem, fig))
+        return real(fig, folder, stem)
+
+    monkeypatch.setattr(plots, "_save", spy)
+    return figures
+
+
+def assert_plots(paths, folder, stems):
+    """PNG and SVG of each stem, non-empty and of the right kind, and no partial file left."""
+    assert sorted(p.name for p in paths) == sorted(f"{s}.{e}" for s in stems for e in ("png", "svg"))
+    for p in paths:
+        data = p.read_bytes()
+        assert p.parent == folder and len(data) > 1000
+        if p.suffix == ".png":
+            assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        else:
+            assert b"<svg" in data[:2000]
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_attainment_curve_on_a_target_front_read_back_from_csv(tmp_path):
+    front = target_front()
+    for table in (front, round_trip(front, tmp_path / "pareto.csv")):
+        ax = plots.attainment_curve(table)
+        (line,) = ax.lines
+        assert list(line.get_xdata()) == pytest.approx([0.0, 0.25, 0.5, 0.75])  # by gamma
+        assert list(line.get_ydata()) == pytest.approx([0.0, 1.0, 2.5, 6.0])  # bn CNY/yr
+        assert "1 point not solved" in ax.get_title()
+        assert "bn CNY/yr" in ax.get_ylabel()
+
+
+@pytest.mark.filterwarnings("error")
+def test_every_plot_function_on_tables_read_back_from_csv(tmp_path, cities, receptors):
+    cities = round_trip(cities, tmp_path / "cities.csv")
+    receptors = round_trip(receptors, tmp_path / "receptors.csv")
+    geo = round_trip(pd.DataFrame({"city": ["a", "b", "c"], "name": ["Alpha", "Beta", "Gamma"],
+                                   "lat": [39.9, 39.1, 38.0], "lon": [116.4, 117.2, 114.5]}),
+                     tmp_path / "geo.csv")
+    gini = round_trip(fairness_front("gini"), tmp_path / "gini.csv")
+    target = round_trip(target_front(), tmp_path / "target.csv")
+    options = round_trip(comparison(), tmp_path / "compare.csv")
+
+    assert len(bars(plots.cost_by_city(cities))) == 3
+    ax = plots.burden_by_city(cities, cap={"a": 0.005}, band=(0.002, 0.0005))
+    assert len(ax.containers[0].patches) == 3 and len(ax.collections) == 1
+    assert len(plots.burden_by_city(cities, cap=0.003).lines) == 1
+    assert len(plots.concentrations(receptors, metric="PM25").collections) == 1
+    assert len(plots.city_map(cities, geo).texts) == 3
+    assert plots.non_dominated(gini).tolist() == [True, True, True, False]
+    assert len(plots.pareto_front(gini, label="epsilon").texts) == 3
+    assert len(plots.attainment_curve(target).lines[0].get_xdata()) == 4
+    ax = plots.compare_bars(options, ["total_cost_bn_cny", "max_burden_pct"])
+    assert len(ax.containers) == 2
+    for ax in [a for num in plt.get_fignums() for a in plt.figure(num).axes]:
+        ax.figure.canvas.draw()  # the layout and text placement too
+
+
+# --- writers: pareto, compare, and the one saver -------------------------------------------------
+
+@pytest.mark.parametrize("kind, label", [("gini", "Gini of burden"), ("max_burden", "max burden"),
+                                         ("band", "largest distance"), ("target", "total cost")])
+def test_write_front_plots_draws_the_plot_of_the_sweep(tmp_path, saved, kind, label):
+    front = target_front() if kind == "target" else fairness_front(kind)
+    table = round_trip(front, tmp_path / "pareto.csv")
+    written = plots.write_front_plots(table, tmp_path)
+    assert_plots(written, tmp_path, ["pareto"])
+    ((stem, fig),) = saved
+    ax = fig.axes[0]
+    assert stem == "pareto" and label in ax.get_ylabel()
+    if kind == "target":
+        assert "gap closure" in ax.get_xlabel() and len(ax.lines[0].get_xdata()) == 4
+    else:  # the front: cost in bn CNY/yr against the sweep's metric
+        assert "total cost" in ax.get_xlabel()
+        assert list(ax.lines[0].get_xdata()) == pytest.approx([1.0, 1.5, 3.0])
+
+
+def test_front_y_columns_match_the_sweeps():
+    from fairshare.fronts import Y_METRICS
+
+    assert plots.FRONT_Y == Y_METRICS
+
+
+def test_write_front_plots_with_nothing_solved_or_an_unknown_sweep(tmp_path):
+    failed = pd.DataFrame([{"sweep": "target", "epsilon": np.nan, "status": "infeasible",
+                            "total_cost_cny": np.nan, "solve_seconds": 0.1, "iterations": 9}])
+    assert plots.write_front_plots(failed, tmp_path) == []
+    assert plots.write_front_plots(failed.assign(sweep="gini"), tmp_path) == []
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="sweep"):
+        plots.write_front_plots(fairness_front("gini").assign(sweep="cost"), tmp_path)
+
+
+def test_write_comparison_plots_keeps_a_failed_option_in_its_slot(tmp_path, saved):
+    table = comparison()
+    table.loc[1, "total_cost_bn_cny"] = 99.0  # the status wins over any number left in the row
+    table = round_trip(table, tmp_path / "compare.csv")
+    written = plots.write_comparison_plots(table, tmp_path)
+    assert_plots(written, tmp_path, ["compare"])
+    ((stem, fig),) = saved
+    ax = fig.axes[0]
+    names = ["least-cost", "cap-0.5", "beijing-30", "broken"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == names
+    slots = [t for t in ax.texts if not isinstance(t, Annotation)]  # bar values are Annotations
+    assert {t.get_text(): t.get_position()[0] for t in slots} == {"infeasible": 1, "task error": 3}
+    assert ax.get_xlim()[0] < -0.4 and ax.get_xlim()[1] > 3.4  # the last slot is not cut off
+    assert len(ax.containers) == 4  # the four metrics of COLUMNS_FOR_PLOT
+    for c in ax.containers:
+        heights = [p.get_height() for p in c.patches]
+        assert np.isfinite(heights[0]) and np.isfinite(heights[2])
+        assert np.isnan(heights[1]) and np.isnan(heights[3])  # no bars in a failed slot
+
+
+def test_write_comparison_plots_leaves_out_metrics_no_option_has(tmp_path, saved):
+    table = comparison().assign(price_of_fairness_pct=np.nan)
+    plots.write_comparison_plots(round_trip(table, tmp_path / "compare.csv"), tmp_path)
+    ax = saved[0][1].axes[0]
+    assert len(ax.containers) == 3
+    assert not any("price of fairness" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_write_comparison_plots_with_nothing_solved_writes_nothing(tmp_path):
+    table = pd.DataFrame({"scenario": ["x", "y"], "description": ["", ""],
+                          "status": ["infeasible", "task_error"], "error": [np.nan, "boom"]})
+    assert plots.write_comparison_plots(table, tmp_path) == []
+    assert plots.write_comparison_plots(comparison().iloc[[1, 3]], tmp_path) == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_svg_is_the_same_on_every_redraw(tmp_path):
+    first = plots.write_front_plots(fairness_front("gini"), tmp_path)
+    svg = [p for p in first if p.suffix == ".svg"][0]
+    before = svg.read_bytes()
+    plots.write_front_plots(fairness_front("gini"), tmp_path)
+    assert svg.read_bytes() == before
+
+
+def test_save_leaves_no_partial_file_when_drawing_fails(tmp_path, monkeypatch):
+    fig, _ = plots._figure((2.0, 2.0))
+
+    def broken(path, **kw):
+        with open(path, "wb") as f:
+            f.write(b"half a")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(fig, "savefig", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        plots._save(fig, tmp_path, "pareto")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- redraw ---------------------------------------------------------------------------------------
+
+KINDS_MESSAGE = ("a results folder (summary.json), a Pareto folder (pareto.csv), "
+                 "a comparison folder (compare.csv), or a folder holding them")
+
+
+def copy_result(folder, to, region_folder=None):
+    """A copy of a results folder without its plots; ``region_folder`` rewrites where the
+    summary says the region is."""
+    shutil.copytree(folder, to, ignore=shutil.ignore_patterns("*.png", "*.svg"))
+    if region_folder is not None:
+        summary = json.loads((to / "summary.json").read_text())
+        summary["region"]["folder"] = str(region_folder)
+        (to / "summary.json").write_text(json.dumps(summary))
+    return to
+
+
+def test_redraw_a_parent_folder_draws_each_child(tmp_path, toy_result, saved):
+    results = tmp_path / "results"
+    copy_result(toy_result[0], results / "toy")
+    copy_result(toy_result[0], results / "toy-moved", region_folder=tmp_path / "gone")
+    for name, front in (("toy-pareto-target", target_front()), ("toy-pareto-gini", fairness_front("gini"))):
+        (results / name).mkdir()
+        front.to_csv(results / name / "pareto.csv", index=False)
+    (results / "options").mkdir()
+    comparison().to_csv(results / "options" / "compare.csv", index=False)
+    hidden = results / ".toy.partial-123-abcd"
+    hidden.mkdir()
+    target_front().to_csv(hidden / "pareto.csv", index=False)
+    (results / "notes").mkdir()
+    (results / "notes" / "readme.txt").write_text("not a result")
+
+    written = plots.redraw(results)
+    by_folder = {}
+    for p in written:
+        by_folder.setdefault(p.parent.name, []).append(p)
+    assert sorted(by_folder) == ["options", "toy", "toy-moved", "toy-pareto-gini", "toy-pareto-target"]
+    result_stems = ["cost_by_city", "burden_by_city", "concentrations_PM25"]
+    assert_plots(by_folder["toy"], results / "toy", [*result_stems, "city_map"])  # region still there
+    assert_plots(by_folder["toy-moved"], results / "toy-moved", result_stems)  # region gone: no map
+    assert_plots(by_folder["toy-pareto-gini"], results / "toy-pareto-gini", ["pareto"])
+    assert_plots(by_folder["toy-pareto-target"], results / "toy-pareto-target", ["pareto"])
+    assert_plots(by_folder["options"], results / "options", ["compare"])
+    assert sorted(p.name for p in hidden.iterdir()) == ["pareto.csv"]
+    assert sorted(p.name for p in (results / "notes").iterdir()) == ["readme.txt"]
+    assert 2 * len(saved) == len(written)  # every file went through the one saver
+
+    assert plots.redraw(results / "options") == by_folder["options"]  # one folder of a kind
+    assert sorted(plots.redraw(results / "toy")) == sorted(by_folder["toy"])
+
+
+def test_redraw_refuses_other_folders(tmp_path):
+    with pytest.raises(ValueError, match=re.escape(KINDS_MESSAGE)):
+        plots.redraw(tmp_path)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "pareto.txt").write_text("")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "compare.csv").write_text("scenario,status\nx,optimal\n")
+    with pytest.raises(ValueError, match=re.escape(KINDS_MESSAGE)):
+        plots.redraw(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        plots.redraw(tmp_path / "nowhere")
+
+
+def test_redraw_goes_on_after_a_failing_child(tmp_path):
+    for name, table, file in (("a", fairness_front("band"), "pareto.csv"),
+                              ("b", fairness_front("band").assign(sweep="nonsense"), "pareto.csv"),
+                              ("c", comparison(), "compare.csv")):
+        (tmp_path / name).mkdir()
+        table.to_csv(tmp_path / name / file, index=False)
+    with pytest.raises(plots.RedrawError) as caught:
+        plots.redraw(tmp_path)
+    err = caught.value
+    assert [(f.name, type(e)) for f, e in err.failures] == [("b", ValueError)]
+    assert "b" in str(err) and "nonsense" in str(err)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in err.written) == [
+        "a/pareto.png", "a/pareto.svg", "c/compare.png", "c/compare.svg"]
+    assert all(p.stat().st_size > 1000 for p in err.written)
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["pareto.csv"]

@@ -10,8 +10,14 @@ in black and white: greys, hatching and marker shapes, never colour alone.
 Units: costs are drawn in bn CNY/yr (the tables hold CNY/yr), burden in % of
 GDP (the tables hold a fraction), concentrations in µg/m³.
 
-:func:`write_result_plots` writes the standard plots of one results folder as
-PNG and SVG files next to its tables.
+:func:`write_result_plots`, :func:`write_front_plots` and
+:func:`write_comparison_plots` write the plots of a results, Pareto or comparison
+folder as PNG and SVG files next to its tables, all through one saver;
+:func:`redraw` re-draws any folder fairshare writes, or a folder holding several.
+
+Tables may come straight from a CSV file (pandas 3: Copy-on-Write, read-only arrays
+from ``to_numpy``, Arrow-backed ``str`` columns): nothing here writes into an array
+it got from a table.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +40,8 @@ from matplotlib.lines import Line2D
 
 __all__ = [
     "cost_by_city", "burden_by_city", "concentrations", "city_map", "pareto_front",
-    "non_dominated", "compare_bars", "write_result_plots",
+    "non_dominated", "attainment_curve", "compare_bars", "write_result_plots",
+    "write_front_plots", "write_comparison_plots", "redraw", "RedrawError",
 ]
 
 BN = 1e9  # CNY per bn CNY
@@ -101,6 +108,21 @@ def _require(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise ValueError(f"{what} needs column(s) {', '.join(missing)}; has {', '.join(map(str, table.columns))}")
+
+
+def _optimal(table: pd.DataFrame) -> np.ndarray:
+    """A new, writable mask of the rows whose ``status`` is optimal (all rows when the
+    table has no status). A copy: pandas 3 hands out read-only views, and callers
+    combine masks."""
+    if "status" not in table.columns:
+        return np.ones(len(table), dtype=bool)
+    return (table["status"].astype(str) == "optimal").to_numpy(dtype=bool, copy=True)
+
+
+def _figure(size: tuple[float, float]) -> tuple[Figure, Axes]:
+    """A figure outside pyplot, so that writers leave no open figures behind."""
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.subplots()
 
 
 def _fmt(v: float) -> str:
@@ -353,6 +375,9 @@ def _marker_area(cost_bn: np.ndarray, cmax: float) -> np.ndarray:
 
 # --- Pareto front -------------------------------------------------------------------------------
 
+_FRONT_SIZE = (6.5, 4.8)
+
+
 def non_dominated(points: pd.DataFrame, x: str = "total_cost_cny", y: str = "gini_burden") -> pd.Series:
     """True for the points on the Pareto front of (x, y), both minimised.
 
@@ -364,10 +389,7 @@ def non_dominated(points: pd.DataFrame, x: str = "total_cost_cny", y: str = "gin
     _require(points, [x, y], "non_dominated")
     xs = points[x].to_numpy(float)
     ys = points[y].to_numpy(float)
-    ok = np.isfinite(xs) & np.isfinite(ys)
-    if "status" in points.columns:
-        ok &= (points["status"].astype(str) == "optimal").to_numpy()
-    idx = np.flatnonzero(ok)
+    idx = np.flatnonzero(_optimal(points) & np.isfinite(xs) & np.isfinite(ys))
     front = np.zeros(len(points), dtype=bool)
     for i in idx:
         other = idx[idx != i]
@@ -392,15 +414,11 @@ def pareto_front(points: pd.DataFrame, x: str = "total_cost_cny", y: str = "gini
     fx, fy = _metric(x)[2], _metric(y)[2]
     xs = points[x].to_numpy(float) * fx
     ys = points[y].to_numpy(float) * fy
-    if "status" in points.columns:
-        optimal = (points["status"].astype(str) == "optimal").to_numpy()
-    else:
-        optimal = np.ones(len(points), dtype=bool)
-    drawn = optimal & np.isfinite(xs) & np.isfinite(ys)
+    drawn = _optimal(points) & np.isfinite(xs) & np.isfinite(ys)
     front = non_dominated(points, x, y).to_numpy()
     dominated = drawn & ~front
     n_skip = int((~drawn).sum())
-    ax = _new_ax(ax, (6.5, 4.8))
+    ax = _new_ax(ax, _FRONT_SIZE)
     order = np.flatnonzero(front)
     order = order[np.lexsort((ys[order], xs[order]))]
     ax.plot(xs[order], ys[order], color="black", linestyle="-", linewidth=1.2, marker="o",
@@ -437,16 +455,18 @@ def attainment_curve(points: pd.DataFrame, ax: Axes | None = None) -> Axes:
     targeted receptor at its MTFR), from ``fairshare pareto --sweep target``. Points that
     did not solve are not drawn but counted in the title."""
     _require(points, ["gamma", "total_cost_cny"], "attainment_curve")
-    ok = (points["status"].astype(str) == "optimal").to_numpy() if "status" in points else \
-        np.ones(len(points), dtype=bool)
-    ok &= np.isfinite(points["total_cost_cny"].to_numpy(float))
-    ax = _new_ax(ax, (6.5, 4.8))
-    drawn = points[ok].sort_values("gamma")
-    ax.plot(drawn["gamma"], drawn["total_cost_cny"] / 1e9, "o-", color="black")
+    gamma = points["gamma"].to_numpy(float)
+    cost = points["total_cost_cny"].to_numpy(float) / BN
+    ok = _optimal(points) & np.isfinite(gamma) & np.isfinite(cost)
+    order = np.flatnonzero(ok)
+    order = order[np.argsort(gamma[order], kind="stable")]
+    ax = _new_ax(ax, _FRONT_SIZE)
+    ax.plot(gamma[order], cost[order], "o-", color="black")
     ax.set_xlabel("gap closure towards MTFR (0 = baseline, 1 = MTFR)")
     ax.set_ylabel("total cost (bn CNY/yr)")
     skipped = int((~ok).sum())
-    ax.set_title("Cost of attainment" + (f" ({skipped} points not solved)" if skipped else ""))
+    ax.set_title("Cost of attainment"
+                 + (f" ({skipped} point{'s' * (skipped != 1)} not solved)" if skipped else ""))
     ax.grid(True, color="0.9")
     return ax
 
@@ -454,7 +474,9 @@ def attainment_curve(points: pd.DataFrame, ax: Axes | None = None) -> Axes:
 def compare_bars(table: pd.DataFrame, metrics: Sequence[str], ax: Axes | None = None,
                  relative: bool | None = None) -> Axes:
     """Grouped bars: one group per roadmap option (row; the ``scenario`` column or
-    the index names it), one hatched bar per metric (column).
+    the index names it), one hatched bar per metric (column). An option whose
+    ``status`` is not optimal keeps its place on the axis, with its status
+    (e.g. "infeasible") written where its bars would be.
 
     Known columns are drawn in their units (bn CNY/yr, % of GDP, 0–1). When the
     metrics do not share one unit (or ``relative=True``), each metric is drawn as
@@ -470,12 +492,13 @@ def compare_bars(table: pd.DataFrame, metrics: Sequence[str], ax: Axes | None = 
     if relative is None:
         relative = len(units) > 1
     n, k = len(table), len(metrics)
-    ax = _new_ax(ax, (max(6.0, 1.1 * n * max(k, 2) * 0.5 + 2), 4.8))
+    solved = _optimal(table)
+    ax = _new_ax(ax, _compare_size(n, k))
     width = 0.8 / k
     xpos = np.arange(n)
     for j, m in enumerate(metrics):
         name, unit, factor = _metric(m)
-        vals = table[m].to_numpy(float) * factor
+        vals = np.where(solved, table[m].to_numpy(float) * factor, np.nan)
         lab = f"{name} ({unit})" if unit else name
         if relative:
             top = np.nanmax(np.abs(vals)) if np.isfinite(vals).any() else np.nan
@@ -486,7 +509,12 @@ def compare_bars(table: pd.DataFrame, metrics: Sequence[str], ax: Axes | None = 
                       color=_FILLS[j % len(_FILLS)], hatch=_HATCHES[j % len(_HATCHES)],
                       edgecolor=_EDGE, linewidth=0.6, label=lab, zorder=2)
         ax.bar_label(bars, labels=[_fmt(v) for v in vals], padding=1, fontsize=_BAR_FONT)
-    ax.set_xticks(xpos, names, rotation=20 if n > 3 else 0, ha="right" if n > 3 else "center")
+    status = table["status"].fillna("no status").astype(str) if "status" in table else None
+    for i in np.flatnonzero(~solved):
+        ax.text(xpos[i], 0.03, status.iloc[i].replace("_", " "), transform=ax.get_xaxis_transform(),
+                rotation=90, ha="center", va="bottom", fontsize=8, style="italic")
+    ax.set_xticks(xpos, names.tolist(), rotation=20 if n > 3 else 0, ha="right" if n > 3 else "center")
+    ax.set_xlim(-0.6, n - 0.4)  # a failed option at either end has no bars to widen the axis
     ax.set_xlabel("roadmap option")
     if relative:
         ax.set_ylabel("% of the largest option")
@@ -502,7 +530,19 @@ def compare_bars(table: pd.DataFrame, metrics: Sequence[str], ax: Axes | None = 
     return ax
 
 
+def _compare_size(n: int, k: int) -> tuple[float, float]:
+    """Figure size for ``n`` options of ``k`` bars each."""
+    return (max(6.0, 1.1 * n * max(k, 2) * 0.5 + 2), 4.8)
+
+
 # --- a results folder ---------------------------------------------------------------------------
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """A table as fairshare wrote it, with name columns kept as text (city "0101" stays
+    "0101", not 101)."""
+    names = {"city", "receptor", "metric", "scenario", "sweep", "status"}
+    return pd.read_csv(path, dtype={c: str for c in names})
+
 
 def _load_geo(geo) -> pd.DataFrame | None:
     if geo is None or isinstance(geo, pd.DataFrame):
@@ -510,7 +550,7 @@ def _load_geo(geo) -> pd.DataFrame | None:
     p = Path(geo)
     if p.is_dir():
         p = p / "cities.csv"
-    return pd.read_csv(p)
+    return _read_table(p)
 
 
 def _fairness_lines(summary: dict, cities: pd.DataFrame):
@@ -539,15 +579,24 @@ def _fairness_lines(summary: dict, cities: pd.DataFrame):
     return cap, band
 
 
-def _save(fig: Figure, folder: Path, stem: str) -> list[Path]:
+def _save(fig: Figure, folder: str | Path, stem: str) -> list[Path]:
+    """Write ``stem``.png and ``stem``.svg into ``folder``; return their paths.
+
+    Each file is written under a hidden temporary name and renamed, so that a reader
+    never sees half a file; the SVG has no date and fixed ids, so that redrawing the
+    same table gives the same bytes.
+    """
     out = []
     for ext in ("png", "svg"):
-        path = folder / f"{stem}.{ext}"
-        tmp = folder / f".{stem}.partial.{ext}"
+        path = Path(folder) / f"{stem}.{ext}"
+        tmp = Path(folder) / f".{stem}.partial.{ext}"
         kw = {"dpi": 150} if ext == "png" else {"metadata": {"Date": None}}
-        with matplotlib.rc_context({"svg.hashsalt": "fairshare"}):
-            fig.savefig(tmp, format=ext, **kw)
-        os.replace(tmp, path)
+        try:
+            with matplotlib.rc_context({"svg.hashsalt": "fairshare"}):
+                fig.savefig(tmp, format=ext, **kw)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
         out.append(path)
     return out
 
@@ -571,12 +620,11 @@ def write_result_plots(result_dir: str | Path, geo=None) -> list[Path]:
     if summary.get("status") != "optimal":
         return []
     written: list[Path] = []
-    cities = pd.read_csv(folder / "cities.csv") if (folder / "cities.csv").is_file() else None
-    receptors = pd.read_csv(folder / "receptors.csv") if (folder / "receptors.csv").is_file() else None
+    cities = _read_table(folder / "cities.csv") if (folder / "cities.csv").is_file() else None
+    receptors = _read_table(folder / "receptors.csv") if (folder / "receptors.csv").is_file() else None
 
     def draw(stem, size, fn, *args, **kw):
-        fig = Figure(figsize=size, layout="constrained")
-        ax = fig.subplots()
+        fig, ax = _figure(size)
         fn(*args, ax=ax, **kw)
         written.extend(_save(fig, folder, stem))
 
@@ -593,4 +641,143 @@ def write_result_plots(result_dir: str | Path, geo=None) -> list[Path]:
             n = int((receptors["metric"].astype(str) == metric).sum())
             draw("concentrations_" + re.sub(r"[^A-Za-z0-9_.-]", "_", metric), _rows_height(n), concentrations, receptors,
                  metric=metric)
+    return written
+
+
+# --- a Pareto folder, a comparison folder -------------------------------------------------------
+
+#: The y column of each fairness sweep: fairshare.fronts.Y_METRICS, copied so that
+#: plotting does not import the solver (a test keeps the two equal).
+FRONT_Y = {"gini": "gini_burden", "max_burden": "max_burden", "band": "band_burden"}
+
+
+def _front_kind(front: pd.DataFrame) -> str:
+    """The sweep of a front table: "target" or a key of :data:`FRONT_Y`."""
+    kinds = set(front["sweep"].dropna().astype(str)) if "sweep" in front.columns else set()
+    if "gamma" in front.columns or kinds == {"target"}:
+        return "target"
+    if len(kinds) != 1 or not kinds <= FRONT_Y.keys():
+        raise ValueError(f"a front table needs one sweep in its sweep column, one of "
+                         f"{', '.join([*FRONT_Y, 'target'])}; found {', '.join(sorted(kinds)) or 'none'}")
+    return kinds.pop()
+
+
+def write_front_plots(front: pd.DataFrame, folder: str | Path) -> list[Path]:
+    """Write ``pareto.png`` and ``pareto.svg`` of a front table (``pareto.csv``) into
+    ``folder``; return the paths.
+
+    A target sweep (``sweep`` is "target", or the table has ``gamma``) draws the
+    cost-of-attainment curve; a fairness sweep draws the Pareto front of total cost
+    against its metric (:data:`FRONT_Y`). A front without an optimal point has
+    nothing to draw: nothing is written and the list is empty.
+    """
+    if not _optimal(front).any():
+        return []
+    kind = _front_kind(front)
+    fig, ax = _figure(_FRONT_SIZE)
+    if kind == "target":
+        attainment_curve(front, ax=ax)
+    else:
+        pareto_front(front, x="total_cost_cny", y=FRONT_Y[kind], ax=ax)
+    return _save(fig, folder, "pareto")
+
+
+def write_comparison_plots(table: pd.DataFrame, folder: str | Path) -> list[Path]:
+    """Write ``compare.png`` and ``compare.svg`` of a comparison table (``compare.csv``)
+    into ``folder``; return the paths.
+
+    Grouped bars of the metrics of ``fairshare.comparison.COLUMNS_FOR_PLOT`` that
+    some optimal option has; an option that did not solve keeps its slot, labelled
+    with its status. With no optimal option or no such metric nothing is written
+    and the list is empty.
+    """
+    from fairshare.comparison import COLUMNS_FOR_PLOT
+
+    solved = _optimal(table)
+    metrics = [m for m in COLUMNS_FOR_PLOT
+               if m in table.columns and np.isfinite(table[m].to_numpy(float)[solved]).any()]
+    if not metrics:
+        return []
+    fig, ax = _figure(_compare_size(len(table), len(metrics)))
+    compare_bars(table, metrics, ax=ax)
+    return _save(fig, folder, "compare")
+
+
+# --- redraw any folder --------------------------------------------------------------------------
+
+def _redraw_result(folder: Path) -> list[Path]:
+    """The result's plots, with the city map when the region named in summary.json
+    (relative to the working folder, as at solve time) still has its cities.csv."""
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    region = (summary.get("region") or {}).get("folder")
+    geo = Path(region) if region and (Path(region) / "cities.csv").is_file() else None
+    return write_result_plots(folder, geo=geo)
+
+
+def _redraw_front(folder: Path) -> list[Path]:
+    return write_front_plots(_read_table(folder / "pareto.csv"), folder)
+
+
+def _redraw_comparison(folder: Path) -> list[Path]:
+    return write_comparison_plots(_read_table(folder / "compare.csv"), folder)
+
+
+# The file that marks each kind of folder, in the order they are tried.
+_KINDS: dict[str, Callable[[Path], list[Path]]] = {
+    "summary.json": _redraw_result, "pareto.csv": _redraw_front, "compare.csv": _redraw_comparison,
+}
+
+
+def _redrawer(folder: Path) -> Callable[[Path], list[Path]] | None:
+    return next((draw for mark, draw in _KINDS.items() if (folder / mark).is_file()), None)
+
+
+class RedrawError(Exception):
+    """Some folders under the one given to :func:`redraw` failed; the others were drawn.
+
+    ``written``: the files drawn; ``failures``: (folder, exception) pairs.
+    """
+
+    def __init__(self, written: list[Path], failures: list[tuple[Path, Exception]]):
+        self.written, self.failures = written, failures
+        lines = [f"could not redraw {len(failures)} folder(s) ({len(written)} files drawn in the others):"]
+        lines += [f"  {f}: {type(e).__name__}: {e}" for f, e in failures]
+        super().__init__("\n".join(lines))
+
+
+def redraw(folder: str | Path) -> list[Path]:
+    """Re-draw the plots of a folder fairshare wrote; return the files written.
+
+    ``folder`` is a results folder (summary.json: :func:`write_result_plots`, with the
+    city map when its region's cities.csv is still there), a Pareto folder (pareto.csv:
+    :func:`write_front_plots`), a comparison folder (compare.csv:
+    :func:`write_comparison_plots`), or a folder holding them, such as ``results/``
+    (each child of those kinds is redrawn; hidden children, such as the ``.*.partial-*``
+    folders of an interrupted run, and other children are skipped).
+
+    Any other folder: ValueError; no folder at all: FileNotFoundError. A child that
+    fails does not stop the others: once all are done, :class:`RedrawError` lists the
+    failures and carries the files written.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no folder {folder}")
+    draw = _redrawer(folder)
+    if draw is not None:
+        return draw(folder)
+    children = [c for c in sorted(folder.iterdir())
+                if c.is_dir() and not c.name.startswith(".") and _redrawer(c) is not None]
+    if not children:
+        raise ValueError(f"{folder} has nothing to redraw: give a results folder (summary.json), "
+                         f"a Pareto folder (pareto.csv), a comparison folder (compare.csv), "
+                         f"or a folder holding them")
+    written: list[Path] = []
+    failures: list[tuple[Path, Exception]] = []
+    for child in children:
+        try:
+            written += _redrawer(child)(child)
+        except Exception as exc:  # one bad folder must not cost the others their plots
+            failures.append((child, exc))
+    if failures:
+        raise RedrawError(written, failures)
     return written
