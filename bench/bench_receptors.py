@@ -30,12 +30,10 @@ def child(region: str, mode: str, out: str) -> None:
     t0 = time.perf_counter()
     from fairshare import api
     from fairshare.results import write_results
-    from fairshare.scenario import Scenario, load_scenario
+    from fairshare.scenario import load_scenario
 
-    sc = load_scenario(Path(region) / "scenario.yaml")
-    d = sc.resolved_dict()
-    d["solver"] = {**d.get("solver", {}), "constraint_generation": mode, "time_limit_s": 1800}
-    sc = Scenario.model_validate(d)
+    sc = load_scenario(Path(region) / "scenario.yaml").variant(
+        {"solver.constraint_generation": mode, "solver.time_limit_s": 1800})
     t1 = time.perf_counter()
     inst = api.prepare(sc)
     t2 = time.perf_counter()

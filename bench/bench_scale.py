@@ -65,8 +65,7 @@ def _child_fairshare(a) -> dict:
     t0 = time.perf_counter()
     sc = load_scenario(a.scenario)
     if a.time_limit:
-        sc = sc.model_copy(update={"solver": sc.solver.model_copy(
-            update={"time_limit_s": float(a.time_limit)})})
+        sc = sc.variant({"solver.time_limit_s": float(a.time_limit)})
     inst = api.prepare(sc)
     t1 = time.perf_counter()
     model = api.build_model(inst)

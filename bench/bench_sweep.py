@@ -27,24 +27,25 @@ def child(region: str, what: str, points: int, rebuilds: int, out: str) -> None:
     import numpy as np
 
     from fairshare import api
-    from fairshare.fronts import PointSetter, Sweep, _cold_point, point_row, sweep_instance
+    from fairshare.fronts import SWEEPS, _cold_point, point_row, sweep_instance
     from fairshare.solver import PersistentSolve
 
+    sweep = SWEEPS["max_burden"]
     base = api.prepare(Path(region) / "scenario.yaml")
-    inst = sweep_instance(base, Sweep("max_burden"))
+    inst = sweep_instance(base, sweep)
     t0 = time.perf_counter()
     model = api.build_model(inst)
     solver = PersistentSolve(model)
     first = solver.solve()
     one_solve = time.perf_counter() - t0
-    start = point_row(inst, model, first, "max_burden", np.nan)["max_burden"]
+    start = point_row(inst, model, first, sweep, np.nan)["max_burden"]
     values = np.linspace(start, 0.6 * start, points)
     result = {"one_solve_s": one_solve, "points": points}
     if what == "warm":
-        setter, t1, costs = PointSetter(solver, inst, Sweep("max_burden")), time.perf_counter(), []
+        t1, costs = time.perf_counter(), []
         for v in values:
-            setter.set(float(v))
-            costs.append(point_row(inst, model, solver.solve(), "max_burden", v)["total_cost_cny"])
+            sweep.set(solver, inst, float(v))
+            costs.append(point_row(inst, model, solver.solve(), sweep, v)["total_cost_cny"])
         result.update(sweep_s=one_solve + time.perf_counter() - t1, costs=costs)
     else:
         t1 = time.perf_counter()

@@ -31,10 +31,11 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 CHILD = textwrap.dedent("""
     import os, sys, time
     import pandas as pd
+    import fairshare.folders as folders
     import fairshare.results as results
 
     delay = float(os.environ["SLOW_WRITE_S"])
-    to_csv, write_json = pd.DataFrame.to_csv, results._write_json
+    to_csv, write_json = pd.DataFrame.to_csv, results.write_json
 
     def slow_csv(self, path, *a, **k):
         print("WRITING", path, flush=True)
@@ -46,15 +47,15 @@ CHILD = textwrap.dedent("""
         time.sleep(delay)
         write_json(path, obj)
 
-    pd.DataFrame.to_csv, results._write_json = slow_csv, slow_json
+    pd.DataFrame.to_csv, results.write_json = slow_csv, slow_json
     if os.environ.get("NO_EXCHANGE"):  # the portable swap: two renames, slowed in between
-        results._exchange = lambda a, b: False
+        folders._exchange = lambda a, b: False
         rename = os.rename
         def slow_rename(a, b):
             rename(a, b)
             print("RENAMED", a, b, flush=True)
             time.sleep(delay)
-        results.os.rename = slow_rename
+        folders.os.rename = slow_rename
     from fairshare.cli import main
     main(sys.argv[1:])
 """)
@@ -155,17 +156,17 @@ def test_kill_between_the_renames_of_the_portable_swap(tmp_path, previous):
 def test_overwrite_exchanges_the_folders_in_one_step(tmp_path, previous, monkeypatch):
     """On Linux the previous and the new folder are swapped by one renameat2 call: at no
     moment is there no result."""
-    from fairshare import results
+    from fairshare import folders
 
     scenario, out, before = previous
     calls = []
-    real = results._exchange
+    real = folders._exchange
 
     def spy(a, b):
         ok = real(a, b)
         calls.append(ok)
         return ok
-    monkeypatch.setattr(results, "_exchange", spy)
+    monkeypatch.setattr(folders, "_exchange", spy)
     r = CliRunner().invoke(main, ["run", str(scenario), "-o", str(out), "--overwrite", "--no-plots"])
     assert r.exit_code == 0, r.output
     assert len(calls) == 1

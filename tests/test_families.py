@@ -200,19 +200,33 @@ def test_target_below_mtfr_is_named(tmp_path):
     below = res.diagnosis["targets_below_mtfr"]
     assert [(b["receptor"], b["target_ugm3"]) for b in below] == [("a", 10.0)]
     assert below[0]["mtfr_ugm3"] == pytest.approx(14.0)
-    assert res.diagnosis["violated_rows"][0]["constraint"] == "aq_target[PM25,a]"
-    assert res.diagnosis["violated_rows"][0]["violation"] == pytest.approx(4.0)
+    # no fairness rule: only the targets can give; at the MTFR C_a = 14, 4 µg/m³ above 10
+    assert "rules_must_give" not in res.diagnosis
+    (give,) = res.diagnosis["targets_must_give"]["relaxations"]
+    assert (give["entry"], give["rule"], give["subject"]) == ("targets[0]", "concentration", "PM2.5 at a")
+    assert give["amount"] == pytest.approx(4.0) and give["unit"] == "µg/m³"
+    assert (give["now"], give["needed"]) == (10.0, pytest.approx(14.0))
+    assert give["line"] is not None and give["file"].endswith("s.yaml")
 
 
-def test_jointly_infeasible_rules_are_named_by_the_elastic_solve(tmp_path):
+def test_jointly_infeasible_rules_are_named_in_their_own_units(tmp_path):
     # Each target alone is feasible (MTFR 14), but a burden cap of 0.0001% of GDP
-    # (0.1 M CNY for a, 0.05 M for b) leaves at most x_a = 0.2, x_b = 0.1.
+    # (0.1 M CNY for a, 0.05 M for b) leaves at most x_a = 0.2, x_b = 0.1: C_a >= 18.9.
     res, _ = solve_toy(tmp_path, targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}],
                        fairness=[{"rule": "burden_cap", "max_share_of_gdp": 0.000001}])
     assert res.status == Status.INFEASIBLE
     assert res.diagnosis["targets_below_mtfr"] == []
-    names = {v["constraint"] for v in res.diagnosis["violated_rows"]}
-    assert names & {"aq_target[PM25,a]", "burden_cap[0,a]", "burden_cap[0,b]"}
+    # Rules give, target kept: 5 x_a + x_b >= 3 with x_b at its cap 0.1 -> x_a = 0.58,
+    # a's cost 0.29 M CNY = 2.9e-6 of its GDP (cap 1e-6): +1.9e-4 percentage points.
+    (rule,) = res.diagnosis["rules_must_give"]["relaxations"]
+    assert (rule["entry"], rule["rule"], rule["subject"]) == ("fairness[0]", "burden_cap", "a")
+    assert rule["unit"] == "% of GDP"
+    assert rule["now"] == pytest.approx(1e-4) and rule["needed"] == pytest.approx(2.9e-4)
+    assert "max_share_of_gdp" in rule["fix"]
+    # Targets give, rule kept: C_a = 20 - 5 * 0.2 - 0.1 = 18.9, 1.9 above the limit.
+    (target,) = res.diagnosis["targets_must_give"]["relaxations"]
+    assert (target["entry"], target["subject"]) == ("targets[0]", "PM2.5 at a")
+    assert target["needed"] == pytest.approx(18.9)
 
 
 def test_user_constraint_on_the_built_model(tmp_path):

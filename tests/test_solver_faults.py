@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import fairshare as fs
 from fairshare import solver
 from fairshare.cli import main
-from fairshare.solver import Status
+from fairshare.solver import Status, highs
 
 from toy import two_city_region, write_scenario
 
@@ -49,7 +49,7 @@ def test_time_limit(tmp_path):
 
 
 def test_iteration_limit(tmp_path, monkeypatch):
-    new_highs = solver.new_highs
+    new_highs = highs.new_highs
 
     def limited(*a, **k):
         h = new_highs(*a, **k)
@@ -57,28 +57,34 @@ def test_iteration_limit(tmp_path, monkeypatch):
                               ("solver", "simplex")):
             h.setOptionValue(option, value)
         return h
-    monkeypatch.setattr(solver, "new_highs", limited)
+    monkeypatch.setattr(highs, "new_highs", limited)
     r, summary = run(tmp_path)
     assert_fault(r, summary, "iteration_limit", "iteration limit reached", "try solver.method: ipm")
 
 
-def test_numerical_trouble_from_extreme_input(tmp_path):
-    """A transport coefficient of 1e300 µg/m³ per kt: HiGHS cannot take the matrix."""
-    huge = [{"metric": "PM25", "receptor": r, "source": s, "pollutant": "PM25",
-             "coef_ugm3_per_kt": 1e300 if r == s == "a" else 2.0} for r in "ab" for s in "ab"]
-    r, summary = run(tmp_path, region={"transport": huge})
-    assert_fault(r, summary, "error", "HiGHS stopped without a solution",
-                 "check the tables for extreme values")
+def test_a_value_highs_would_refuse_is_named_not_solved_as_an_empty_model(tmp_path):
+    """A planner's own row with a coefficient of 1e16: HiGHS treats it as infinite and
+    refuses the model. The outcome says which value, in which row and column; before the
+    fix the empty model was "solved" and reported as numerical trouble ("HiGHS: Empty")."""
+    region = two_city_region(tmp_path / "region")
+    sc = fs.load_scenario(write_scenario(tmp_path / "toy.yaml", region, name="toy",
+                                         targets=TARGET_A))
+    model = fs.build_model(sc)
+    model.huge = pyo.Constraint(expr=1e16 * model.application["b", "m1"] <= 1e16)
+    res = fs.solve(sc, model=model)
+    assert res.status == Status.ERROR
+    assert "coefficient 1e+16 of application[b,m1] in huge" in res.message
+    assert "Empty" not in res.message and res.total_cost is None
 
 
 def test_optimal_with_a_violated_row_is_numerical_trouble(tmp_path, monkeypatch):
-    monkeypatch.setattr(solver, "primal_infeasibility", lambda lp, x: 0.5)
+    monkeypatch.setattr(highs, "primal_infeasibility", lambda lp, x: 0.5)
     r, summary = run(tmp_path)
     assert_fault(r, summary, "error", "violates a row by 0.5", "try solver.method: ipm")
 
 
 def test_unbounded_status_is_explained(tmp_path, monkeypatch):
-    monkeypatch.setattr(solver, "run", lambda h: (Status.UNBOUNDED, "Unbounded"))
+    monkeypatch.setattr(highs, "run", lambda h: (Status.UNBOUNDED, "Unbounded"))
     r, summary = run(tmp_path)
     assert_fault(r, summary, "unbounded", "the problem is unbounded", "check for negative costs")
 
@@ -107,3 +113,79 @@ def test_time_limit_with_a_feasible_point_reports_the_best_objective():
 def test_every_failure_status_has_advice_and_exit_code_4(status):
     assert status.exit_code == 4
     assert solver.explain(status, "x", 1, 1.0).count(";") >= 1
+
+
+# --- one way to finish a solve: the same checks on every path ------------------------------
+
+@pytest.mark.parametrize("path", ["row_generation", "sweep"])
+def test_every_path_checks_an_optimal_answer_against_the_rows(tmp_path, monkeypatch, path):
+    """Row generation and the persistent sweep solve accepted OPTIMAL without the
+    feasibility check of the plain solve; now every path finishes in highs.finish."""
+    monkeypatch.setattr(highs, "primal_infeasibility", lambda lp, x: 0.5)
+    region = two_city_region(tmp_path / "region")
+    keys = {"solver": {"constraint_generation": "on"}} if path == "row_generation" else {}
+    sc = fs.load_scenario(write_scenario(tmp_path / "toy.yaml", region, name="toy",
+                                         targets=TARGET_A, **keys))
+    if path == "row_generation":
+        outcome = solver.solve_model(fs.build_model(sc))
+    else:
+        outcome = solver.PersistentSolve(fs.build_model(sc)).solve()
+    assert outcome.status == Status.ERROR and "violates a row by 0.5" in outcome.message
+
+
+def test_presolve_is_restored_after_an_unbounded_or_infeasible_status(monkeypatch):
+    """run() solves once more without presolve to tell infeasible from unbounded; it used
+    to leave presolve off for every later solve of the instance (sweep points, MTFR)."""
+    import numpy as np
+    import scipy.sparse as sp
+    from fairshare.solver.lp import INF, LpArrays
+
+    # min -x, x >= 0, no upper bound, one row 0*x <= 1: unbounded (presolve may say "or infeasible")
+    lp = LpArrays(A=sp.csc_array(np.array([[1.0, -1.0]])), c=np.array([-1.0, 0.0]), offset=0.0,
+                  row_lo=np.array([-INF]), row_hi=np.array([1.0]), col_lo=np.zeros(2),
+                  col_hi=np.full(2, INF), columns=[], rows=[])
+    h = highs.new_highs()
+    highs.pass_lp(h, lp)
+    seen, real_run = [], highs._run_interruptibly
+
+    def run_recording_presolve(highs_instance):
+        seen.append(highs.get_option(highs_instance, "presolve"))
+        real_run(highs_instance)
+    monkeypatch.setattr(highs, "_run_interruptibly", run_recording_presolve)
+    import highspy
+    statuses = iter([highspy.HighsModelStatus.kUnboundedOrInfeasible])
+    real_status = h.getModelStatus
+    monkeypatch.setattr(h, "getModelStatus", lambda: next(statuses, None) or real_status())
+    status, _ = highs.run(h)
+    assert status == Status.UNBOUNDED
+    assert seen == ["choose", "off"]  # the second look ran without presolve
+    assert highs.get_option(h, "presolve") == "choose"  # and presolve is back
+    highs.run(h)
+    assert seen[-1] == "choose"  # the next solve of the instance runs with presolve
+
+
+def test_a_failure_of_the_second_run_is_an_outcome_not_an_exception(monkeypatch):
+    """The second h.run() after an ambiguous status was outside the try that promises
+    no exception."""
+    import highspy
+
+    h = highs.new_highs()
+    calls = []
+
+    def fake_run(highs_instance):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("HiGHS crashed")
+    monkeypatch.setattr(highs, "_run_interruptibly", fake_run)
+    monkeypatch.setattr(h, "getModelStatus", lambda: highspy.HighsModelStatus.kUnboundedOrInfeasible)
+    status, text = highs.run(h)
+    assert status == Status.ERROR and "HiGHS crashed" in text
+    assert highs.get_option(h, "presolve") == "choose"
+
+
+def test_cli_exit_codes_come_from_the_status(tmp_path, monkeypatch):
+    """Status.exit_code is the one map from outcome to exit code (the CLI used its own)."""
+    for status in (s for s in Status if s != Status.OPTIMAL):  # optimal: exit 0 elsewhere
+        monkeypatch.setattr(highs, "run", lambda h, s=status: (s, s.value))
+        r, summary = run(tmp_path / status.value)
+        assert r.exit_code == status.exit_code, (status, r.output)

@@ -1,4 +1,10 @@
-"""The Python API (DESIGN §7); the CLI calls exactly these functions."""
+"""The Python API; the CLI calls exactly these functions.
+
+One scenario flows one way: :func:`prepare` (scenario file -> region data -> resolved
+:class:`~fairshare.instance.Instance`), :func:`build_model` (the Pyomo model),
+:func:`solve` (HiGHS, then the MTFR the report needs, then the result tables); an
+infeasible scenario is explained by :func:`diagnose`.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,19 @@ import numpy as np
 import pandas as pd
 import pyomo.core as pyo
 
+from fairshare import families
 from fairshare.data import load_region
-from fairshare.instance import Instance, build_instance
-from fairshare.model.fairness import BP
+from fairshare.errors import InputError, Problem
+from fairshare.feasibility import MtfrTable
+from fairshare.instance import Instance, build_instance, resolve
 from fairshare.model import build_model as _build
+from fairshare.model.objective import use_cost_objective
 from fairshare.results import Result, make_result
 from fairshare.solver import Status, elastic_solve, solve_model
+from fairshare.units import BP
 
-# Rows that define quantities or physics; everything else is a rule that can be relaxed.
-HARD_COMPONENTS = {"reduction_def", "cost_def", "exclusivity", "removal_limit"}
 MTFR_TOL_UGM3 = 1e-6
+LEXICOGRAPHIC_REL_TOL = 1e-6  # min-max burden: stage 2 keeps the largest burden within this
 
 
 def _scenario(scenario):
@@ -29,12 +38,30 @@ def _scenario(scenario):
 
 
 def prepare(scenario) -> Instance:
-    """Load the scenario's region and resolve its targets and rules into arrays."""
-    sc = _scenario(scenario)
+    """Load the scenario's region and resolve its targets and rules into arrays.
+
+    Every problem is reported in one :class:`InputError`: those of the scenario file, of
+    the region's tables and of the scenario's references to the region (checked with the
+    valid part of an invalid scenario file).
+    """
+    problems: list[Problem] = []
+    try:
+        sc = _scenario(scenario)
+    except InputError as exc:
+        if exc.partial is None:
+            raise
+        sc, problems = exc.partial, exc.problems + exc.warnings
     t0 = time.perf_counter()
-    data = load_region(sc.region, sc.year)
+    try:
+        data = load_region(sc.region, sc.year)
+    except InputError as exc:
+        raise InputError(problems + exc.problems + exc.warnings) from None
     t1 = time.perf_counter()
-    inst = build_instance(data, sc)
+    inst, found = resolve(data, sc, MtfrTable(data))
+    problems += found
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    inst.warnings = list(data.warnings) + [p for p in problems if p.severity == "warning"]
     inst.timings = {"load_data": t1 - t0, "prepare": time.perf_counter() - t1}
     return inst
 
@@ -48,7 +75,7 @@ def build_model(scenario) -> pyo.ConcreteModel:
     inst = scenario if isinstance(scenario, Instance) else prepare(scenario)
     t0 = time.perf_counter()
     m = _build(inst)
-    inst.timings = {**getattr(inst, "timings", {}), "build_model": time.perf_counter() - t0}
+    inst.timings = {**inst.timings, "build_model": time.perf_counter() - t0}
     return m
 
 
@@ -57,7 +84,7 @@ def solve(scenario, model: pyo.ConcreteModel | None = None, *,
     """Solve the scenario (or the given model built from it) and return a :class:`Result`.
 
     The solution and duals are loaded into ``model``. An infeasible scenario is
-    diagnosed (targets below MTFR, then an elastic solve naming violated rows). A
+    diagnosed (targets below MTFR, then the rules and targets that must give). A
     scenario with fairness rules or a fairness objective is also solved without them,
     for the price of fairness and each city's cost shift.
     """
@@ -71,20 +98,20 @@ def solve(scenario, model: pyo.ConcreteModel | None = None, *,
     if _needs_reference(inst) and least is not None and least.status == Status.OPTIMAL:
         model.gini_reference_bp.set_value(max(1e-12, float(least.cities["burden"].sum() * BP)))
         extra["gini_reference_bp"] = float(pyo.value(model.gini_reference_bp))
-    outcome, extra_solve = _solve_objective(model, inst)
+    outcome, extra_solve = solve_objective(model, inst)
     extra.update(extra_solve)
+    mtfr_ugm3 = inst.mtfr.for_report(inst.aq.metric, inst.aq.receptor)
     diagnosis = None
     if outcome.status == Status.INFEASIBLE:
         diagnosis = diagnose(inst, model, inst.scenario.solver.time_limit_s)
-    result = make_result(inst, model, outcome, dict(getattr(inst, "timings", {})), diagnosis, extra)
+    result = make_result(inst, model, outcome, dict(inst.timings), mtfr_ugm3, diagnosis, extra)
     if least is not None and price_of_fairness:
         add_price_of_fairness(result, least)
     return result
 
 
 def has_fairness(sc) -> bool:
-    obj = sc.objective
-    return bool(sc.fairness) or obj.kind != "min_cost" or bool(obj.fairness_weight)
+    return bool(sc.fairness) or not sc.objective.is_plain_cost
 
 
 def _needs_reference(inst: Instance) -> bool:
@@ -94,43 +121,39 @@ def _needs_reference(inst: Instance) -> bool:
 
 def least_cost_variant(inst: Instance) -> Instance:
     """The same scenario without fairness rules and with the plain least-cost objective."""
-    from fairshare.scenario import Objective
-
-    sc = inst.scenario.model_copy(update={"fairness": [], "objective": Objective()})
-    sc = sc.model_copy(update={"name": inst.scenario.name})
-    return build_instance(inst.data, sc)
+    return inst.variant(fairness=[], objective="min_cost")
 
 
-LEXICOGRAPHIC_REL_TOL = 1e-6  # min-max burden: stage 2 keeps the largest burden within this
-
-
-def _solve_objective(model, inst: Instance):
+def solve_objective(model, inst: Instance):
     """One solve, or for ``min_max_burden`` two: the least largest burden, then the
     least cost that keeps it (within LEXICOGRAPHIC_REL_TOL)."""
     opts = inst.scenario.solver
-    run = lambda: solve_model(model, time_limit_s=opts.time_limit_s,  # noqa: E731
-                              threads=opts.threads, method=opts.method)
+
+    def run():
+        return solve_model(model, time_limit_s=opts.time_limit_s, threads=opts.threads,
+                           method=opts.method)
+
     if inst.scenario.objective.kind != "min_max_burden":
         return run(), {}
-    _set_cost_objective(model, False)
+    use_cost_objective(model, False)
     first = run()
     if first.status != Status.OPTIMAL:
         return first, {}
     beta_bp = float(model.max_burden_bp.value)
     model.max_burden_bp.setub(beta_bp * (1 + LEXICOGRAPHIC_REL_TOL) + 1e-9)
-    _set_cost_objective(model, True)
+    use_cost_objective(model, True)
     second = run()
     second.solve_seconds += first.solve_seconds
     return second, {"min_max_burden": {"max_burden": beta_bp / BP,
                                        "relative_tolerance": LEXICOGRAPHIC_REL_TOL}}
 
 
-def _set_cost_objective(model, on: bool) -> None:
-    (model.total_cost.activate if on else model.total_cost.deactivate)()
-    (model.max_burden.deactivate if on else model.max_burden.activate)()
-    quad = getattr(model, "quadratic_cost", None)
-    if quad is not None:
-        quad.active = on
+def least_max_burden(inst: Instance) -> float:
+    """The least largest burden (share of GDP) the scenario's targets and rules allow
+    (0 when that problem does not solve)."""
+    variant = inst.variant(objective="min_max_burden")
+    outcome, extra = solve_objective(_build(variant), variant)
+    return extra["min_max_burden"]["max_burden"] if outcome.status == Status.OPTIMAL else 0.0
 
 
 def add_price_of_fairness(result: Result, least: Result) -> None:
@@ -145,46 +168,71 @@ def add_price_of_fairness(result: Result, least: Result) -> None:
     result.summary["cost_shift_cny"] = {c: float(v) for c, v in shift.items()}
 
 
-def diagnose(inst: Instance, model: pyo.ConcreteModel, time_limit_s: float | None = None) -> dict:
-    """Why a scenario is infeasible: targets below their MTFR, then the rules that conflict."""
-    d = inst.data
-    below = []
-    mtfr = inst.mtfr(inst.aq.metric, inst.aq.receptor)
-    for i in np.flatnonzero(inst.aq.limit_ugm3 < mtfr - MTFR_TOL_UGM3):
-        below.append({"metric": d.metrics[inst.aq.metric[i]],
-                      "receptor": d.receptors[inst.aq.receptor[i]],
-                      "target_ugm3": float(inst.aq.limit_ugm3[i]), "mtfr_ugm3": float(mtfr[i]),
-                      "entry": inst.aq.source[i]})
-    soft = {c.name for c in model.component_objects(pyo.Constraint, active=True)}
-    soft |= {b.name for b in getattr(model, "_fs_matrix_rows", [])}
-    soft -= HARD_COMPONENTS
-    status, violations = elastic_solve(model, soft, time_limit_s)
-    return {
-        "targets_below_mtfr": below,
-        "elastic_status": status.value,
-        "violated_rows": [{"constraint": v.constraint, "violation": v.violation,
-                           "bound": v.bound} for v in violations],
-        "note": "violations are in the row's model units: µg/m³ for aq_target and "
-                "exposure_target, kt/yr for emission_cap, million CNY/yr for burden_cap",
-    }
+# --- why a scenario is infeasible ---------------------------------------------------------
 
+def diagnose(inst: Instance, model: pyo.ConcreteModel, time_limit_s: float | None = None) -> dict:
+    """Why a scenario is infeasible, in the scenario's own terms.
+
+    1. targets below their MTFR (impossible whatever else holds);
+    2. with every target kept, how far each fairness rule must give (an elastic solve
+       relaxing only the rules), when the scenario has rules;
+    3. with every rule kept, how far the targets must give (relaxing only the targets
+       and caps).
+
+    Each relaxation names the scenario entry (file and line), the city, receptor or zone,
+    the amount in the rule's own unit, and the bound that would hold.
+    """
+    d = inst.data
+    aq = inst.aq
+    mtfr = inst.mtfr.values(aq.metric, aq.receptor)
+    below = [{"metric": d.metrics[aq.metric[i]], "receptor": d.receptors[aq.receptor[i]],
+              "target_ugm3": float(aq.limit_ugm3[i]), "mtfr_ugm3": float(mtfr[i]),
+              "entry": aq.source[i]}
+             for i in np.flatnonzero(aq.limit_ugm3 < mtfr - MTFR_TOL_UGM3)]
+    stages = {}
+    if any(inst.of(f) for f in families.RULES):
+        stages["rules_must_give"] = _relax(inst, model, families.RULES, time_limit_s)
+    stages["targets_must_give"] = _relax(inst, model, families.TARGETS, time_limit_s)
+    return {"targets_below_mtfr": below, **stages}
+
+
+def _relax(inst: Instance, model, soft_families, time_limit_s) -> dict:
+    """The least violation of the rows of ``soft_families``, the others held."""
+    soft = {name for f in soft_families for name in f.ROWS}
+    status, violations = elastic_solve(model, soft, time_limit_s)
+    relaxations = []
+    for v in violations:
+        family = families.owner_of_component(v.component)
+        relaxations.append(family.explain(inst, model, inst.of(family), v.key, v.violation)
+                           .as_dict())
+    return {"status": status.value, "relaxations": relaxations}
+
+
+# --- MTFR ------------------------------------------------------------------------------
 
 def mtfr(scenario) -> pd.DataFrame:
-    """MTFR per metric and receptor, with the baseline and the scenario's target."""
+    """MTFR per metric and receptor, with the baseline and the scenario's target.
+
+    Empty (with its columns) for a region without concentrations: a region planned with
+    emission caps only has no concentration to compute.
+    """
     inst = scenario if isinstance(scenario, Instance) else prepare(scenario)
     d = inst.data
-    target = np.full((len(d.metrics), len(d.receptors)), np.nan)
+    Q, R = len(d.metrics), len(d.receptors)
+    target = np.full((Q, R), np.nan)
     target[inst.aq.metric, inst.aq.receptor] = inst.aq.limit_ugm3
-    rows = []
-    for q, metric in enumerate(d.metrics):
-        if not d.transport_ugm3_per_kt[q].any():
-            continue
-        for r, rec in enumerate(d.receptors):
-            rows.append({"metric": metric, "receptor": rec,
-                         "baseline_ugm3": d.baseline_ugm3[q, r], "mtfr_ugm3": inst.mtfr_ugm3[q, r],
-                         "target_ugm3": target[q, r]})
-    frame = pd.DataFrame(rows)
+    planned = np.array([d.transport_ugm3_per_kt[q].any() for q in range(Q)], dtype=bool)
+    q_idx, r_idx = np.meshgrid(np.flatnonzero(planned), np.arange(R), indexing="ij")
+    q_idx, r_idx = q_idx.ravel(), r_idx.ravel()
+    frame = pd.DataFrame({
+        "metric": np.asarray(d.metrics, dtype=object)[q_idx] if Q else np.array([], object),
+        "receptor": np.asarray(d.receptors, dtype=object)[r_idx] if Q else np.array([], object),
+        "baseline_ugm3": d.baseline_ugm3[q_idx, r_idx],
+        "mtfr_ugm3": inst.mtfr.values(q_idx, r_idx),
+        "target_ugm3": target[q_idx, r_idx],
+    })
+    t, m = frame["target_ugm3"].to_numpy(), frame["mtfr_ugm3"].to_numpy()
     frame["target_feasible"] = pd.array(
-        [None if np.isnan(t) else bool(t >= m - MTFR_TOL_UGM3)
-         for t, m in zip(frame["target_ugm3"], frame["mtfr_ugm3"])], dtype="boolean")
+        [None if np.isnan(ti) else bool(ti >= mi - MTFR_TOL_UGM3) for ti, mi in zip(t, m)],
+        dtype="boolean")
     return frame

@@ -1,14 +1,16 @@
 """The ``fairshare`` command: parses arguments, calls the API, maps outcomes to exit codes.
 
-Exit codes (DESIGN §5): 0 solved; 2 invalid input; 3 infeasible (diagnosis printed
-and written); 4 solver failure or limit reached; 1 an internal error (a bug:
-rerun with --debug for the traceback and report it).
+Exit codes: 0 solved; 2 invalid input (or an output folder that cannot be written);
+3 infeasible (diagnosis printed and written); 4 solver failure or limit reached;
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM), nothing half-written left behind;
+1 an internal error (a bug: rerun with --debug for the traceback and report it).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -18,6 +20,16 @@ import click
 from fairshare.errors import InputError
 
 EXIT_INVALID, EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_BUG = 2, 3, 4, 1
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Python runs so that it unwinds like Ctrl-C (HiGHS is stopped,
+    temporary folders removed)."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
 
 
 def _fail(message: str, code: int):
@@ -26,26 +38,31 @@ def _fail(message: str, code: int):
 
 
 def handle_errors(fn):
-    """Turn input problems into one line each and exit 2; never show a traceback
-    unless --debug was given."""
+    """Turn input problems into one line each and exit 2, an interrupt into one line and
+    exit 130/143; never show a traceback unless --debug was given."""
 
     @functools.wraps(fn)
     def wrapper(*args, debug=False, **kwargs):
+        from fairshare.folders import ResultExists
+
         try:
             return fn(*args, **kwargs)
         except InputError as exc:
             for w in exc.warnings:
                 click.echo(f"  {w}", err=True)
             _fail(str(exc), EXIT_INVALID)
+        except ResultExists as exc:
+            _fail(f"error: {exc}", EXIT_INVALID)
+        except Terminated:
+            _fail("terminated (SIGTERM): stopped; nothing was written", EXIT_TERMINATED)
+        except KeyboardInterrupt:
+            _fail("interrupted (Ctrl-C): stopped; nothing was written", EXIT_INTERRUPTED)
         except SystemExit:
             raise
         except BrokenPipeError:  # output piped into e.g. `head`, which closed early
             sys.stderr.close()
             sys.exit(0)
         except Exception as exc:  # a bug: say so plainly
-            from fairshare.results import ResultExists
-            if isinstance(exc, ResultExists):
-                _fail(f"error: {exc}", EXIT_INVALID)
             if debug:
                 traceback.print_exc()
             _fail(f"internal error: {type(exc).__name__}: {exc}\n"
@@ -63,11 +80,17 @@ def main():
     air-quality target at the lowest total cost, and how to share that cost fairly.
 
     A scenario file (YAML) names a region data package, targets and fairness rules;
-    see DESIGN.md and the scenarios/ folder for examples.
+    see docs/scenario.md and the scenarios/ folder for examples.
     """
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 SCENARIO = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+
+
+def _warn(inst) -> None:
+    for w in inst.warnings:
+        click.echo(f"  {w}", err=True)
 
 
 @main.command()
@@ -86,64 +109,80 @@ def run(scenario: Path, out_dir: Path, overwrite: bool, plots: bool):
     Exit code 0 solved, 2 invalid input, 3 infeasible, 4 solver failure or limit.
     """
     from fairshare import api
-    from fairshare.results import ResultExists, result_folder, write_results
-    from fairshare.scenario import load_scenario
+    from fairshare.folders import check_output
+    from fairshare.results import write_results
     from fairshare.solver import Status
 
-    sc = load_scenario(scenario)
-    target = result_folder(out_dir, sc.name)
-    if target.exists() and not overwrite:
-        raise ResultExists(f"{target} already holds a result; use --overwrite to replace it")
-    inst = api.prepare(sc)
-    for w in inst.data.warnings:
-        click.echo(f"  {w}", err=True)
+    inst = api.prepare(scenario)
+    check_output(out_dir, inst.scenario.name, overwrite)  # before the solve, not after
+    _warn(inst)
     result = api.solve(inst)
-    try:
-        folder = write_results(result, out_dir, overwrite=overwrite,  # plots before the rename
-                               extra_files=_write_plots if plots and result.status == Status.OPTIMAL
-                               else None)
-    except OSError as exc:  # e.g. no permission, disk full: the run is not lost, say where
-        print_summary(result)
-        _fail(f"error: cannot write the results folder under {out_dir}: "
-              f"{exc.strerror or exc}; choose another folder with -o", EXIT_INVALID)
+    draw = _plot_writer(_result_plots) if plots and result.status == Status.OPTIMAL else None
+    folder = write_results(result, out_dir, overwrite=overwrite, extra_files=draw)
     print_summary(result)
     click.echo(f"\nresults written to {folder}")
-    if result.status == Status.INFEASIBLE:
-        sys.exit(EXIT_INFEASIBLE)
-    if result.status != Status.OPTIMAL:
-        sys.exit(EXIT_SOLVER)
+    sys.exit(result.status.exit_code)
+
+
+def _plot_writer(draw):
+    """``draw(folder)`` for the writer, a failure reported as a warning: plots never cost
+    the solved tables, which are written before them."""
+    def write(folder: Path) -> None:
+        try:
+            draw(folder)
+        except Exception as exc:  # a plot is an extra; the tables are the result
+            click.echo(f"  warning: the plots could not be drawn ({type(exc).__name__}: {exc}); "
+                       "the tables are written (redraw with `fairshare plot`)", err=True)
+    return write
+
+
+def _result_plots(folder: Path) -> None:
+    from fairshare.plots import redraw
+    redraw(folder)
 
 
 @main.command()
 @SCENARIO
 @handle_errors
 def validate(scenario: Path):
-    """Check SCENARIO and its region data; list every problem found (exit 2 if any)."""
+    """Check SCENARIO and its region data; list every problem found (exit 2 if any), the
+    warnings, and the lists that a file extending another replaced."""
+    from fairshare import families
     from fairshare.api import prepare
 
     inst = prepare(scenario)
-    for w in inst.data.warnings:
-        click.echo(f"  {w}", err=True)
+    _warn(inst)
+    for replacement in getattr(inst.scenario, "replaced", ()):
+        click.echo(f"  note: {replacement}")
     d = inst.data
+    counts = ", ".join(f"{len(inst.of(f))} {f.NAME}" for f in families.FAMILIES if inst.of(f))
     click.echo(f"{scenario}: valid. Region '{d.name}' ({len(d.cities)} cities, "
                f"{len(d.measures)} measures, {len(d.pollutants)} pollutants, "
                f"metrics {', '.join(d.metrics) or 'none'}; year {d.year}); "
-               f"{len(inst.aq.limit_ugm3)} concentration targets, {len(inst.caps)} emission caps.")
+               f"entries: {counts or 'none'}; {len(inst.aq.limit_ugm3)} concentration target rows.")
 
 
 @main.command()
 @SCENARIO
 @click.option("-o", "--out", "out_csv", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the table to this CSV file.")
+              help="Also write the table to this CSV file (its folder is made if missing).")
 @handle_errors
 def mtfr(scenario: Path, out_csv: Path | None):
     """Maximum technically feasible reduction: the lowest concentration each receptor
     can reach with every measure at its limit, against the scenario's targets."""
     from fairshare import api
 
-    table = api.mtfr(scenario)
-    click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    inst = api.prepare(scenario)
+    _warn(inst)
+    table = api.mtfr(inst)
+    if table.empty:
+        click.echo(f"region '{inst.data.name}' has no air-quality metric with transport "
+                   "coefficients: there is no concentration to compute an MTFR for "
+                   "(a region planned with emission caps only)")
+    else:
+        click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     if out_csv:
+        out_csv.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out_csv, index=False)
     infeasible = table["target_feasible"].eq(False).sum()
     if infeasible:
@@ -193,46 +232,40 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ou
     """Pareto front of SCENARIO by the epsilon-constraint method: the least cost with the
     fairness metric (--y) bounded, from the least-cost plan's value down to the lowest
     reachable; or (--sweep target) the cost of raising ambition from the baseline (gap
-    closure 0) to every receptor at its MTFR (1). Writes OUT/<name>-pareto-<y>/pareto.csv
-    and pareto.png/.svg; an infeasible point is a row with its status.
-    """
-    from fairshare import fronts as front_mod
-    from fairshare.results import result_folder, write_folder
-    from fairshare.scenario import load_scenario
+    closure 0) to every receptor at its MTFR (1).
 
-    sc = load_scenario(scenario)
+    Every point minimises total cost, whatever objective the scenario names (min-max
+    burden, a weighted fairness objective); its targets and fairness rules hold at every
+    point. Writes OUT/<name>-pareto-<y>/pareto.csv and pareto.png/.svg; an infeasible
+    point is a row with its status.
+    """
+    from fairshare import api
+    from fairshare import fronts as front_mod
+    from fairshare.folders import check_output, write_folder
+
+    inst = api.prepare(scenario)
     kind = "target" if sweep == "target" else y_axis
-    name = f"{sc.name}-pareto-{kind}"
-    _refuse_existing(result_folder(out_dir, name), overwrite)
-    front = front_mod.pareto(sc, y=y_axis, points=points,
+    name = f"{inst.scenario.name}-pareto-{kind}"
+    check_output(out_dir, name, overwrite)
+    _warn(inst)
+    front = front_mod.pareto(inst, y=y_axis, points=points,
                              sweep="target" if sweep == "target" else None,
                              workers=workers, scheduler=scheduler)
-    y_col = "gamma" if kind == "target" else front_mod.Y_METRICS[kind]
 
     def write(folder: Path) -> None:
         front.to_csv(folder / "pareto.csv", index=False, float_format="%.10g")
-        _save_pareto_plot(front, y_col, kind, folder)
+        _plot_writer(lambda f: _front_plots(front, f))(folder)
 
     folder = write_folder(out_dir, name, write, overwrite)
+    y_col = front_mod.SWEEPS[kind].column
     shown = ["point", "epsilon", "status", "total_cost_cny", y_col, "non_dominated"]
     click.echo(front[[c for c in shown if c in front]].to_string(index=False))
     click.echo(f"\nfront written to {folder}")
 
 
-def _save_pareto_plot(front, y_col: str, kind: str, folder: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from fairshare.plots import attainment_curve, pareto_front
-
-    if kind == "target":
-        ax = attainment_curve(front)
-    else:
-        ax = pareto_front(front, x="total_cost_cny", y=y_col)
-    for ext in ("png", "svg"):
-        ax.figure.savefig(folder / f"pareto.{ext}", dpi=150, bbox_inches="tight")
-    plt.close(ax.figure)
+def _front_plots(front, folder: Path) -> None:
+    from fairshare.plots import write_front_plots
+    write_front_plots(front, folder)
 
 
 @main.command()
@@ -251,17 +284,25 @@ def compare(scenarios: tuple[Path, ...], out_dir: Path, name: str, overwrite: bo
     Gini, price of fairness, targets attained, population-weighted concentration after
     control and reductions per pollutant. Writes OUT/NAME/compare.csv and compare.png/.svg.
     """
-    from fairshare.comparison import COLUMNS_FOR_PLOT, compare as compare_options
-    from fairshare.results import result_folder, write_folder
+    from fairshare.comparison import compare as compare_options
+    from fairshare.errors import InputError as _InputError
+    from fairshare.folders import check_output, write_folder
     from fairshare.scenario import load_scenario
 
-    loaded = [load_scenario(p) for p in scenarios]  # every file checked before any solve
-    _refuse_existing(result_folder(out_dir, name), overwrite)
+    loaded, problems = [], []
+    for path in scenarios:  # every file checked before any solve, all problems at once
+        try:
+            loaded.append(load_scenario(path))
+        except _InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise _InputError(problems)
+    check_output(out_dir, name, overwrite)
     table = compare_options(loaded, workers=workers, scheduler=scheduler)
 
     def write(folder: Path) -> None:
         table.to_csv(folder / "compare.csv", index=False, float_format="%.10g")
-        _save_compare_plot(table, [c for c in COLUMNS_FOR_PLOT if c in table], folder)
+        _plot_writer(lambda f: _comparison_plots(table, f))(folder)
 
     folder = write_folder(out_dir, name, write, overwrite)
     click.echo(table.set_index("scenario").drop(columns=["description"], errors="ignore")
@@ -269,45 +310,28 @@ def compare(scenarios: tuple[Path, ...], out_dir: Path, name: str, overwrite: bo
     click.echo(f"\ncomparison written to {folder}")
 
 
-def _save_compare_plot(table, metrics: list[str], folder: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from fairshare.plots import compare_bars
-
-    solved = table[table["status"] == "optimal"]
-    if solved.empty or not metrics:
-        return
-    ax = compare_bars(solved, metrics)
-    for ext in ("png", "svg"):
-        ax.figure.savefig(folder / f"compare.{ext}", dpi=150, bbox_inches="tight")
-    plt.close(ax.figure)
+def _comparison_plots(table, folder: Path) -> None:
+    from fairshare.plots import write_comparison_plots
+    write_comparison_plots(table, folder)
 
 
 @main.command()
 @click.argument("result_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @handle_errors
 def plot(result_dir: Path):
-    """Re-draw the plots of a results folder (cost and burden by city, concentrations
-    against targets, a map of cities) as PNG and SVG."""
-    paths = _write_plots(result_dir)
-    click.echo("\n".join(str(p) for p in paths) or "nothing to plot (the result is not optimal)")
+    """Re-draw the plots of RESULT_DIR: a results folder (summary.json), a Pareto folder
+    (pareto.csv), a comparison folder (compare.csv), or a folder holding them such as
+    results/ (each is redrawn)."""
+    from fairshare.plots import RedrawError, redraw
 
-
-def _write_plots(result_dir: Path) -> list:
-    from fairshare.plots import write_result_plots
-
-    summary = json.loads((result_dir / "summary.json").read_text(encoding="utf-8"))
-    region = Path(summary.get("region", {}).get("folder", ""))
-    return write_result_plots(result_dir, geo=region if (region / "cities.csv").exists() else None)
-
-
-def _refuse_existing(target: Path, overwrite: bool) -> None:
-    from fairshare.results import ResultExists
-
-    if target.exists() and not overwrite:
-        raise ResultExists(f"{target} already exists; use --overwrite to replace it")
+    try:
+        paths = redraw(result_dir)
+    except RedrawError as exc:
+        click.echo("\n".join(str(p) for p in exc.written))
+        _fail(f"error: {exc}", EXIT_INVALID)
+    except ValueError as exc:
+        _fail(f"error: {exc}", EXIT_INVALID)
+    click.echo("\n".join(str(p) for p in paths) or "nothing to plot (no optimal result)")
 
 
 def print_summary(result) -> None:
@@ -331,6 +355,13 @@ def print_summary(result) -> None:
         click.echo(f"price of fairness {100 * s['price_of_fairness']:+.2f}% against the least-cost "
                    f"plan ({s['least_cost_cny'] / 1e9:,.3f} bn CNY/yr); cost_shift_m_cny below is "
                    "each city's change")
+    _print_cities(result)
+    _print_binding_targets(result)
+    _print_caps(s)
+    _print_rules(s)
+
+
+def _print_cities(result) -> None:
     cities = result.cities.sort_values("cost_cny", ascending=False)
     columns = ["city", "cost_cny", "burden"] + (["cost_shift_cny"] if "cost_shift_cny" in cities else [])
     table = cities[columns].copy()
@@ -339,6 +370,9 @@ def print_summary(result) -> None:
     if "cost_shift_cny" in table:
         table["cost_shift_m_cny"] = table.pop("cost_shift_cny") / 1e6
     click.echo("\n" + table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+
+
+def _print_binding_targets(result) -> None:
     binding = result.receptors[result.receptors["shadow_price_cny_per_ugm3"] > 0]
     if len(binding):
         b = binding[["metric", "receptor", "final_ugm3", "target_ugm3",
@@ -348,6 +382,29 @@ def print_summary(result) -> None:
                    + b.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
 
 
+def _print_caps(s: dict) -> None:
+    caps = s.get("emission_caps") or []
+    if caps:
+        click.echo("\nemission caps (t/yr; marginal cost of 1 t/yr tighter):")
+    for c in caps:
+        click.echo(f"  {c['entry']} {c['pollutant']} zone {c['zone']}: {c['final_t']:,.0f} "
+                   f"of {c['cap_t']:,.0f} allowed (baseline {c['baseline_t']:,.0f}); "
+                   f"{c['shadow_price_cny_per_t']:,.0f} CNY/t")
+
+
+def _print_rules(s: dict) -> None:
+    """Every fairness rule, and whether it shapes the plan: a rule that does not bind costs
+    nothing and changes nothing (its bound may be looser than intended)."""
+    rules = [r for r in s.get("rules") or [] if r["entry"].startswith("fairness")]
+    if rules:
+        click.echo("\nfairness rules:")
+    for r in rules:
+        where = ", ".join(r["binding"][:6]) + (" ..." if len(r["binding"]) > 6 else "")
+        state = f"binds ({where})" if r["binds"] else \
+            "does not bind: the plan meets it with room to spare, so it changes nothing"
+        click.echo(f"  {r['entry']} {r['rule']}: {state}")
+
+
 def print_diagnosis(diagnosis: dict) -> None:
     below = diagnosis.get("targets_below_mtfr", [])
     if below:
@@ -355,13 +412,24 @@ def print_diagnosis(diagnosis: dict) -> None:
         for b in below:
             click.echo(f"  {b['metric']} at {b['receptor']}: target {b['target_ugm3']:.2f} µg/m³ "
                        f"< MTFR {b['mtfr_ugm3']:.2f} µg/m³ ({b['entry']})")
-    rows = diagnosis.get("violated_rows", [])
-    if rows:
-        click.echo("the least violation of the rules (elastic solve) breaks:")
-        for v in rows[:20]:
-            click.echo(f"  {v['constraint']}: by {v['violation']:.4g} (bound {v['bound']:.4g})")
-        if len(rows) > 20:
-            click.echo(f"  ... and {len(rows) - 20} more (see diagnosis.json)")
+    titles = {"rules_must_give": "with every target kept, these rules would have to give (together, "
+                                 "in the plan that breaks them least):",
+              "targets_must_give": "with every rule kept, these targets would have to give (together, "
+                                   "in the plan that breaks them least):"}
+    for key, title in titles.items():
+        stage = diagnosis.get(key)
+        if not stage:
+            continue
+        relaxations = stage.get("relaxations", [])
+        if stage.get("status") != "optimal":
+            click.echo(f"{title.split(',')[0]}, no plan exists ({stage.get('status')})")
+            continue
+        click.echo(title)
+        for r in relaxations[:20]:
+            where = f" ({r['file']}, line {r['line']})" if r.get("line") else ""
+            click.echo(f"  {r['entry']} {r['rule']}{where}, {r['subject']}: {r['fix']}")
+        if len(relaxations) > 20:
+            click.echo(f"  ... and {len(relaxations) - 20} more (see diagnosis.json)")
 
 
 if __name__ == "__main__":

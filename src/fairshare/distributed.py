@@ -168,27 +168,9 @@ class ScenarioTask:
 
 
 def with_overrides(scenario, overrides: dict):
-    """A copy of ``scenario`` with dotted keys replaced, validated again."""
-    if not overrides:
-        return scenario
-    data = scenario.model_dump(mode="python")
-    for dotted, value in overrides.items():
-        node, *path = dotted.split(".")
-        parts = [node, *path]
-        target = data
-        for p in parts[:-1]:
-            if not isinstance(target, dict) or p not in target:
-                raise KeyError(f"override {dotted!r}: the scenario has no key {p!r}")
-            target = target[p]
-        if not isinstance(target, dict):
-            raise KeyError(f"override {dotted!r}: {'.'.join(parts[:-1])} is not a mapping")
-        target[parts[-1]] = value
-    new = type(scenario).model_validate({**data, "source_file": scenario.source_file})
-    # keep where keys were written and which files were read (for the results' hashes)
-    for attr in ("_lines", "_files"):
-        if hasattr(scenario, attr):
-            setattr(new, attr, getattr(scenario, attr))
-    return new
+    """A copy of ``scenario`` with dotted keys replaced, validated again
+    (:meth:`fairshare.scenario.Scenario.variant`)."""
+    return scenario.variant(overrides) if overrides else scenario
 
 
 def resolve_scenario(task):

@@ -7,8 +7,9 @@ prints one line per problem and exits 2.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Iterable, Literal
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class InputError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = [p for p in problems if p.severity == "error"]
         self.warnings = [p for p in problems if p.severity == "warning"]
+        self.partial = None  # a scenario file's valid part, when it has problems (see load_scenario)
         super().__init__(self._text())
 
     def _text(self) -> str:
@@ -56,3 +58,16 @@ def raise_if_errors(problems: list[Problem]) -> list[Problem]:
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     return [p for p in problems if p.severity == "warning"]
+
+
+def closest(word, choices: Iterable, cutoff: float = 0.6) -> str | None:
+    """The choice most like ``word`` (difflib ratio at least ``cutoff``), or None."""
+    matches = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=cutoff)
+    return matches[0] if matches else None
+
+
+def did_you_mean(word, choices: Iterable, template: str = "; did you mean '{}'?") -> str:
+    """``template`` filled with the closest choice, or "" when nothing is close: the one
+    place every "did you mean" hint in fairshare comes from."""
+    match = closest(word, choices)
+    return template.format(match) if match is not None else ""

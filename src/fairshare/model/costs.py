@@ -8,7 +8,7 @@ import numpy as np
 import pyomo.core as pyo
 import scipy.sparse as sp
 
-from fairshare.instance import Instance
+
 from fairshare.model._linear import add_rows, linear_rows
 
 
@@ -27,7 +27,7 @@ class QuadraticTerm:
         return float(0.5 * (self.theta * x ** 2).sum())
 
 
-def add_costs(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_costs(m: pyo.ConcreteModel, inst) -> None:
     r"""City cost from the application shares (DESIGN §2).
 
     .. math::
@@ -69,7 +69,7 @@ def add_costs(m: pyo.ConcreteModel, inst: Instance) -> None:
         m.quadratic_cost = QuadraticTerm(x, inst.theta_mcny.ravel().copy())
 
 
-def _add_segments(m: pyo.ConcreteModel, inst: Instance, x: list):
+def _add_segments(m: pyo.ConcreteModel, inst, x: list):
     """Segment variables and their link to x; returns (variables, [S, M*J] slopes)."""
     d = inst.data
     S, M = inst.kappa_mcny.shape
@@ -91,7 +91,7 @@ def _add_segments(m: pyo.ConcreteModel, inst: Instance, x: list):
     return seg, slope.reshape(S, M * J)
 
 
-def pwl_error_bound_mcny(inst: Instance, x: np.ndarray) -> float:
+def pwl_error_bound_mcny(inst, x: np.ndarray) -> float:
     """Upper bound on how much the piecewise-linear cost of plan x exceeds the quadratic."""
     J = int(inst.scenario.quadratic.segments)
     width = inst.data.max_application / J

@@ -6,19 +6,25 @@ import numpy as np
 import pyomo.core as pyo
 import scipy.sparse as sp
 
-from fairshare.instance import Instance
 from fairshare.model._linear import add_rows, linear_rows
+from fairshare.units import T_PER_KT
 
 
-def technology_rows(inst: Instance):
+def removal_kt(data) -> np.ndarray:
+    """[S, M, P] reduction at full application of each measure, kt/yr."""
+    e_kt = data.emission_t[:, data.measure_sector, :] / T_PER_KT  # [S, M, P]
+    return e_kt * data.efficiency[None, :, :]
+
+
+def technology_rows(d):
     """The rows that limit how measures combine, over x flattened as ``j = s*M + m``.
 
     Returns ``(exclusivity, exclusivity_index, removal, removal_index)``: two sparse
     matrices (each row ``<= 1``) and their row labels ``(city, sector, group)`` and
     ``(city, sector, pollutant)``. Rows that cannot bind (their left side cannot
-    exceed 1 within the variable bounds) are left out.
+    exceed 1 within the variable bounds) are left out. Region data only: MTFR
+    (:mod:`fairshare.feasibility`) uses the same rows.
     """
-    d = inst.data
     S, M = len(d.cities), len(d.measures)
     ex_rows, ex_index, rm_rows, rm_index = [], [], [], []
     for k, sector in enumerate(d.sectors):
@@ -46,7 +52,7 @@ def _csr(rows, ncol: int) -> sp.csr_array:
                          np.concatenate([c for c, _ in rows]), indptr), shape=(len(rows), ncol))
 
 
-def add_measures(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_measures(m: pyo.ConcreteModel, inst) -> None:
     r"""Application shares of the measures and the rules that limit how they combine.
 
     .. math::
@@ -71,7 +77,7 @@ def add_measures(m: pyo.ConcreteModel, inst: Instance) -> None:
     x = list(m.application.values())  # ordered s-major, m-minor: j = s*M + m
     for var, ub in zip(x, d.max_application.ravel().tolist()):
         var.setub(ub)
-    ex, ex_index, rm, rm_index = technology_rows(inst)
+    ex, ex_index, rm, rm_index = technology_rows(d)
     add_rows(m, "exclusivity", ex_index, linear_rows(ex, x), upper=1.0,
              doc="measures of one exclusivity group share the emission base")
     add_rows(m, "removal_limit", rm_index, linear_rows(rm, x), upper=1.0,

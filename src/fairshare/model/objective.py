@@ -10,14 +10,13 @@ import numpy as np
 import pyomo.core as pyo
 import scipy.sparse as sp
 
-from fairshare.instance import Instance
+from fairshare.families.base import relative_matrix
+from fairshare.families.gini import add_pairwise_differences, values_scale
 from fairshare.model._linear import add_rows, linear_rows
-from fairshare.model.fairness import BP, gini_values
-
-CNY_PER_MCNY = 1e6
+from fairshare.units import BP, CNY_PER_MCNY
 
 
-def add_objective(m: pyo.ConcreteModel, inst: Instance) -> None:
+def add_objective(m: pyo.ConcreteModel, inst) -> None:
     r"""``total_cost`` (million CNY/yr) and, by the scenario's objective, what is minimised.
 
     * ``min_cost``: ``total_cost = sum_s city_cost[s]`` (+ the QP term).
@@ -29,11 +28,14 @@ def add_objective(m: pyo.ConcreteModel, inst: Instance) -> None:
       (largest |b_s - B|) as shares of GDP, ``gini`` the Gini of burdens with its
       denominator fixed at the least-cost plan's mean burden (``gini_reference_bp``, set
       by :func:`fairshare.api.solve`), which keeps the objective linear.
+
+    Rows that define the penalty's variables (``max_burden_def``, ``band_dev_def``,
+    ``gini_obj_pair``) are never relaxed by the diagnosis of an infeasible scenario.
     """
     obj = inst.scenario.objective
     cost = sum(m.city_cost.values())
     if obj.kind == "min_max_burden":
-        _add_max_burden(m, inst)
+        add_max_burden(m, inst)
         m.max_burden = pyo.Objective(expr=m.max_burden_bp, sense=pyo.minimize,
                                      doc="largest burden, bp of GDP")
         m.total_cost = pyo.Objective(expr=cost, sense=pyo.minimize,
@@ -48,7 +50,16 @@ def add_objective(m: pyo.ConcreteModel, inst: Instance) -> None:
                                  doc="total annual cost (+ weighted fairness penalty), million CNY/yr")
 
 
-def _add_max_burden(m, inst: Instance):
+def use_cost_objective(m: pyo.ConcreteModel, on: bool) -> None:
+    """Minimise ``total_cost`` (on) or ``max_burden`` (off): the two stages of min-max burden."""
+    (m.total_cost.activate if on else m.total_cost.deactivate)()
+    (m.max_burden.deactivate if on else m.max_burden.activate)()
+    quad = getattr(m, "quadratic_cost", None)
+    if quad is not None:
+        quad.active = on
+
+
+def add_max_burden(m, inst):
     """``max_burden_bp >= 1e4 city_cost[s] / GDP[s]`` for every city (``max_burden_def``)."""
     S = len(inst.data.cities)
     m.max_burden_bp = pyo.Var(bounds=(0, None), doc="largest burden, basis points of GDP")
@@ -59,49 +70,34 @@ def _add_max_burden(m, inst: Instance):
     return m.max_burden_bp
 
 
-def _add_band_deviation(m, inst: Instance):
+def _add_band_deviation(m, inst):
     """``band_dev_bp >= |b_s - B|`` in bp, with B = sum cost / sum GDP (``band_dev_def``)."""
     d, gdp = inst.data, inst.gdp_mcny
-    S = len(d.cities)
     m.band_dev_bp = pyo.Var(bounds=(0, None), doc="largest |burden - regional burden|, bp")
-    rel = (np.eye(S) - (gdp / gdp.sum())[:, None]) * (BP / gdp)[:, None]  # bp per M CNY
+    rel = relative_matrix(gdp / gdp.sum()) * (BP / gdp)[:, None]  # bp per M CNY
     rows, index = [], []
     for sign in (1, -1):
-        coef = np.hstack([sign * rel, -np.ones((S, 1))])
+        coef = np.hstack([sign * rel, -np.ones((len(d.cities), 1))])
         rows += linear_rows(coef, list(m.city_cost.values()) + [m.band_dev_bp])
         index += [(c, sign) for c in d.cities]
     add_rows(m, "band_dev_def", index, rows, upper=0.0, doc="burden deviation at most band_dev_bp")
     return m.band_dev_bp
 
 
-def _add_gini_penalty(m, inst: Instance):
+def _add_gini_penalty(m, inst):
     """Sum of pairwise burden differences (bp) over n times the reference burden sum.
 
     ``gini_reference_bp`` (a mutable Param, the least-cost plan's sum of burdens in bp)
     makes ``sum_{a<b} |b_a - b_b| / (n * ref)`` the Gini at that mean.
     """
-    d = inst.data
-    S = len(d.cities)
-    a_idx, b_idx = np.triu_indices(S, k=1)
-    pairs = [(d.cities[a], d.cities[b]) for a, b in zip(a_idx, b_idx)]
-    m.gini_obj_diff = pyo.Var(pairs, bounds=(0, None), doc="|b_a - b_b| in bp")
+    S = len(inst.data.cities)
     m.gini_reference_bp = pyo.Param(initialize=1.0, mutable=True,
                                     doc="sum of burdens (bp) of the least-cost plan")
-    scale, _ = gini_values(m, inst, "burden")
-    diff, cost = list(m.gini_obj_diff.values()), list(m.city_cost.values())
-    P = len(diff)
-    rows, index = [], []
-    for sign in (1, -1):
-        vcoef = sp.csr_array((np.r_[-sign * scale[a_idx], sign * scale[b_idx]],
-                              (np.r_[np.arange(P), np.arange(P)], np.r_[a_idx, b_idx])),
-                             shape=(P, S))
-        rows += linear_rows(sp.hstack([sp.identity(P, format="csr"), vcoef], format="csr"),
-                            diff + cost)
-        index += [(a, b, sign) for a, b in pairs]
-    add_rows(m, "gini_obj_pair", index, rows, lower=0.0, doc="d_ab >= |b_a - b_b|")
+    (diff,) = add_pairwise_differences(m, "gini_obj_diff", "gini_obj_pair",
+                                       [((), values_scale(inst, "burden"))])
     # Penalty in the same unit as the other metrics (share of GDP after / BP): Gini * BP.
     return sum(diff) * BP / (S * m.gini_reference_bp)
 
 
-_PENALTIES = {"max_burden": _add_max_burden, "band": _add_band_deviation,
+_PENALTIES = {"max_burden": add_max_burden, "band": _add_band_deviation,
               "gini": _add_gini_penalty}

@@ -1,0 +1,277 @@
+"""HiGHS: one way in (:func:`new_highs`, :func:`pass_lp`), one way to run
+(:func:`run`) and one way to finish a solve (:func:`finish`), for every path.
+
+* Every HiGHS call's status is checked; a model HiGHS refuses is an outcome with a
+  message that names the offending values, never an empty model "solved".
+* :func:`run` maps HiGHS's model status to a :class:`Status`, never raises (but for
+  Ctrl-C, which it passes on after asking HiGHS to stop), and leaves HiGHS's options as
+  it found them.
+* :func:`finish` checks an "optimal" answer against the rows before accepting it, loads
+  values and duals into the Pyomo model, and builds the :class:`SolveOutcome`.
+
+Dual convention: ``model.dual[con]`` is d(objective)/d(bound) in model units, as HiGHS
+reports it: for a ``<=`` row of a minimisation it is ≤ 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import os
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pyomo.core as pyo
+
+from fairshare.solver.lp import LpArrays, extreme_values, primal_infeasibility
+
+FEASIBILITY_TOL = 1e-6
+CANCEL_WAIT_S = 10.0  # after Ctrl-C, how long to wait for HiGHS to stop before giving up on it
+
+
+class Status(str, enum.Enum):
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    TIME_LIMIT = "time_limit"
+    ITERATION_LIMIT = "iteration_limit"
+    ERROR = "error"
+
+    @property
+    def exit_code(self) -> int:
+        """The command line's exit code: 0 solved, 3 infeasible, 4 a solver failure or limit."""
+        return {Status.OPTIMAL: 0, Status.INFEASIBLE: 3}.get(self, 4)
+
+
+_HIGHS_STATUS = {
+    highspy.HighsModelStatus.kOptimal: Status.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: Status.INFEASIBLE,
+    highspy.HighsModelStatus.kUnbounded: Status.UNBOUNDED,
+    highspy.HighsModelStatus.kTimeLimit: Status.TIME_LIMIT,
+    highspy.HighsModelStatus.kIterationLimit: Status.ITERATION_LIMIT,
+}
+
+
+@dataclass
+class SolveOutcome:
+    status: Status
+    objective: float | None = None       # model units (million CNY/yr)
+    message: str = ""
+    solver: str = "HiGHS"
+    solver_version: str = ""
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    iterations: int = 0
+    max_primal_infeasibility: float | None = None
+    size: dict = field(default_factory=dict)
+    x: np.ndarray | None = field(default=None, repr=False)  # column values when a solution exists
+
+
+class HighsRefused(Exception):
+    """A HiGHS call returned an error status (the model or an option was refused)."""
+
+
+def highs_version() -> str:
+    h = _highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """HiGHS prints a banner from C++ on first use; keep the CLI's output clean."""
+    try:
+        fd = os.dup(1)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(fd, 1)
+            os.close(fd)
+
+
+def _highs() -> highspy.Highs:
+    with _quiet_stdout():
+        return highspy.Highs()
+
+
+def check(status, what: str) -> None:
+    """Raise :class:`HighsRefused` unless a HiGHS call returned ok (or a warning)."""
+    if status == highspy.HighsStatus.kError:
+        raise HighsRefused(what)
+
+
+def set_option(h: highspy.Highs, name: str, value) -> None:
+    check(h.setOptionValue(name, value), f"HiGHS refused the option {name} = {value!r}")
+
+
+def get_option(h: highspy.Highs, name: str):
+    value = h.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value  # (status, value) in highspy ≥ 1.9
+
+
+def new_highs(time_limit_s: float | None = None, threads: int = 0,
+              method: str = "choose") -> highspy.Highs:
+    """A silent HiGHS instance that stops when the process is interrupted."""
+    h = _highs()
+    set_option(h, "output_flag", False)
+    if time_limit_s:
+        set_option(h, "time_limit", float(time_limit_s))
+    if threads:
+        set_option(h, "threads", int(threads))
+    set_option(h, "solver", method)
+    h.HandleUserInterrupt = True  # cancelSolve() then stops simplex and IPM at their next check
+    return h
+
+
+def pass_lp(h: highspy.Highs, lp: LpArrays) -> None:
+    """Hand the LP (and its diagonal Hessian, if any) to HiGHS; :class:`HighsRefused`
+    naming the values HiGHS cannot take when it refuses them."""
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = lp.A.shape[1], lp.A.shape[0]
+    model.col_cost_, model.offset_ = lp.c, lp.offset
+    model.col_lower_, model.col_upper_ = lp.col_lo, lp.col_hi
+    model.row_lower_, model.row_upper_ = lp.row_lo, lp.row_hi
+    A = lp.A.tocsc() if hasattr(lp.A, "tocsc") else lp.A
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = A.indptr
+    model.a_matrix_.index_ = A.indices
+    model.a_matrix_.value_ = A.data
+    found = extreme_values(lp)
+    if found:
+        raise HighsRefused("values beyond what HiGHS accepts (it treats them as infinite): "
+                           + "; ".join(found))
+    check(h.passModel(model), "HiGHS refused the model")
+    if lp.hessian_diag is not None and np.any(lp.hessian_diag):
+        nz = np.flatnonzero(lp.hessian_diag).astype(np.int32)
+        start = np.searchsorted(nz, np.arange(lp.A.shape[1] + 1)).astype(np.int32)
+        check(h.passHessian(lp.A.shape[1], len(nz), highspy.HessianFormat.kTriangular, start, nz,
+                            lp.hessian_diag[nz]), "HiGHS refused the quadratic cost")
+
+
+def run(h: highspy.Highs) -> tuple[Status, str]:
+    """Run HiGHS and map its model status (HiGHS's own words second); never raises, but
+    passes on Ctrl-C (or the CLI's SIGTERM) once HiGHS has been asked to stop.
+
+    When presolve cannot tell infeasible from unbounded, solve once more without it to
+    find out, then put presolve back as it was.
+    """
+    try:
+        _run_interruptibly(h)
+        ms = h.getModelStatus()
+        if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+            presolve = get_option(h, "presolve")
+            set_option(h, "presolve", "off")
+            try:
+                _run_interruptibly(h)
+            finally:
+                set_option(h, "presolve", presolve)
+            ms = h.getModelStatus()
+        return _HIGHS_STATUS.get(ms, Status.ERROR), h.modelStatusToString(ms)
+    except Exception as exc:  # a HiGHS failure is an outcome, not a crash
+        return Status.ERROR, f"HiGHS raised: {exc}"
+
+
+def _run_interruptibly(h: highspy.Highs) -> None:
+    """``h.run()`` in HiGHS's solver thread, this thread waiting in short steps so that a
+    signal reaches Python at once: then HiGHS is cancelled and the interrupt passed on."""
+    thread = h.startSolve()
+    try:
+        while not h.wait(0.05)[0]:
+            pass
+    except BaseException:
+        h.cancelSolve()
+        thread.join(CANCEL_WAIT_S)
+        raise
+
+
+def finish(h: highspy.Highs, lp: LpArrays, model, status: Status, text: str, *,
+           build_s: float = 0.0, solve_s: float = 0.0,
+           time_limit_s: float | None = None) -> SolveOutcome:
+    """The one way every solve ends: an "optimal" answer is checked against the rows (and
+    becomes an error if it violates one), values and duals are loaded into ``model`` (if
+    given), and a limit or failure is explained with the best objective found."""
+    info = h.getInfo()
+    out = SolveOutcome(status=status, message=text, solver_version=highs_version(),
+                       build_seconds=build_s, solve_seconds=solve_s,
+                       iterations=int(info.simplex_iteration_count + info.ipm_iteration_count),
+                       size=lp.size)
+    if status == Status.OPTIMAL:
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value)
+        out.max_primal_infeasibility = primal_infeasibility(lp, x)
+        if out.max_primal_infeasibility > FEASIBILITY_TOL * 100:
+            out.status = Status.ERROR
+            out.message = (f"HiGHS reported optimal but the solution violates a row by "
+                           f"{out.max_primal_infeasibility:.3g}: {ADVICE[Status.ERROR]}")
+            return out
+        out.objective, out.x = lp.objective_value(x), x
+        if model is not None:
+            load(model, lp, x, np.asarray(sol.row_dual))
+    elif status != Status.INFEASIBLE:
+        if int(info.primal_solution_status) == 2:  # feasible, not proven optimal: the best found
+            out.objective = float(info.objective_function_value)
+        out.message = explain(status, text, time_limit_s, solve_s, out.objective)
+    return out
+
+
+def refused(exc: HighsRefused, lp: LpArrays | None = None) -> SolveOutcome:
+    """The outcome of a model HiGHS would not take."""
+    return SolveOutcome(status=Status.ERROR, solver_version=highs_version(),
+                        size=lp.size if lp is not None else {},
+                        message=f"{exc}; {ADVICE['refused']}")
+
+
+ADVICE = {
+    Status.TIME_LIMIT: "raise solver.time_limit_s, or try solver.method: ipm",
+    Status.ITERATION_LIMIT: "try solver.method: ipm (or simplex), and check the tables for "
+                            "extreme values",
+    Status.UNBOUNDED: "the cost can fall without limit: check for negative costs and for "
+                      "variables or constraints added to the model without bounds",
+    Status.ERROR: "numerical trouble: try solver.method: ipm, and check the tables for extreme "
+                  "values (numbers far outside 1e-6..1e9 in their units)",
+    "refused": "check the region's tables for extreme values (fairshare validate names them) "
+               "and the solver options",
+}
+
+
+def explain(status: Status, text: str, time_limit_s, seconds: float,
+            best_objective: float | None = None) -> str:
+    """What happened (HiGHS's own status in brackets), the best objective found if any, and
+    what to try next."""
+    what = {Status.TIME_LIMIT: f"time limit of {time_limit_s} s reached after {seconds:.1f} s",
+            Status.ITERATION_LIMIT: f"iteration limit reached after {seconds:.1f} s",
+            Status.UNBOUNDED: "the problem is unbounded",
+            }.get(status, f"HiGHS stopped without a solution after {seconds:.1f} s")
+    best = ("" if best_objective is None else
+            f"; best objective found {best_objective:,.6g} million CNY/yr (not proven optimal)")
+    return f"{what} (HiGHS: {text}){best}; {ADVICE.get(status, ADVICE[Status.ERROR])}"
+
+
+def load(model, lp: LpArrays, x: np.ndarray, row_dual: np.ndarray | None) -> None:
+    """Column values (and, if given, row duals) into the Pyomo model and its matrix blocks."""
+    for var, value in zip(lp.columns, x):
+        var.set_value(float(value), skip_validation=True)
+    in_columns = {id(v) for v in lp.columns}
+    for var in model.component_data_objects(pyo.Var, active=True):
+        if id(var) not in in_columns and not var.fixed:  # appears in no row: at its bound
+            var.set_value(max(0.0, var.lb if var.lb is not None else 0.0), skip_validation=True)
+    if row_dual is None:
+        return
+    dual = getattr(model, "dual", None)
+    if isinstance(dual, pyo.Suffix):
+        dual.clear()
+        for con, y in zip(lp.rows, row_dual):
+            dual[con] = float(y)
+    for parent in {id(getattr(b, "parent", b)): getattr(b, "parent", b) for b, _ in lp.blocks}.values():
+        parent.dual = dict.fromkeys(parent.index, 0.0)  # rows left out by row generation: 0
+    for block, first in lp.blocks:
+        parent = getattr(block, "parent", block)
+        parent.dual.update(zip(block.index, row_dual[first:first + len(block)].tolist()))
+
+
