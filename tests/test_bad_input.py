@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import resource
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -172,6 +176,25 @@ def _year_not_whole(folder: Path) -> None:
     write_rows(folder, "emissions", rows)
 
 
+def _link_outside(name: str, text: str = "SECRET_HEADER,other\nsecret_value,1\n"):
+    """Replace ``name`` by a link to a file of the same name outside the region folder."""
+    def edit(folder: Path) -> None:
+        outside = folder.parent / "outside" / name
+        outside.parent.mkdir(exist_ok=True)
+        outside.write_text(text, encoding="utf-8")
+        if (folder / name).exists():
+            (folder / name).unlink()
+        (folder / name).symlink_to(outside)
+    return edit
+
+
+def _link_to_nothing(name: str):
+    def edit(folder: Path) -> None:
+        (folder / name).unlink()
+        (folder / name).symlink_to(folder / "no-such-file.csv")
+    return edit
+
+
 REGION_CASES = [
     ("missing-file", delete_file("emissions.csv"), "emissions.csv:",
      "required file emissions.csv (or emissions.parquet) is missing"),
@@ -278,6 +301,61 @@ REGION_CASES = [
      "cities.parquet:", "cannot read the cities table as Parquet"),
     ("region-yaml-invalid", write_text("region", "name: [unclosed\n", name="region.yaml"),
      "region.yaml, row 2:", "invalid YAML"),
+    # links: only files in the region folder are read
+    ("link-outside-folder", _link_outside("cities.csv"), "cities.csv:",
+     "is a link to a file outside the region folder"),
+    ("optional-table-linked-outside", _link_outside("receptors.csv"), "receptors.csv:",
+     "is a link to a file outside the region folder"),
+    ("region-yaml-linked-outside", _link_outside("region.yaml", "name: elsewhere\n"),
+     "region.yaml:", "is a link to a file outside the region folder"),
+    ("link-to-nothing", _link_to_nothing("measures.csv"), "measures.csv:",
+     "is a link to a file that does not exist"),
+    # values beyond what the LP can be solved with (the column's limit)
+    ("cost-beyond-limit", set_cell("measures", 2, "cost_cny_per_t", "1e300"),
+     "measures.csv, row 2, column 'cost_cny_per_t'",
+     "1e+300 is too large for the plan to be solved: must be at most 1e+11"),
+    ("coefficient-beyond-limit", set_cell("transport", 3, "coef_ugm3_per_kt", "1e300"),
+     "transport.csv, row 3, column 'coef_ugm3_per_kt'",
+     "1e+300 is too large for the plan to be solved: must be between -1e+09 and 1e+09"),
+    ("negative-coefficient-beyond-limit", set_cell("transport", 4, "coef_ugm3_per_kt", "-1e300"),
+     "transport.csv, row 4, column 'coef_ugm3_per_kt'", "-1e+300 is too large for the plan"),
+    ("emission-beyond-limit", set_cell("emissions", 2, "emission_t", "1e300"),
+     "emissions.csv, row 2, column 'emission_t'", "must be at most 1e+12 (t/yr); check the unit"),
+    ("baseline-beyond-limit", set_cell("concentrations", 3, "baseline_ugm3", "1e300"),
+     "concentrations.csv, row 3, column 'baseline_ugm3'", "must be at most 1e+09 (µg/m³)"),
+    ("parquet-coefficient-beyond-limit", to_parquet("transport", lambda df: df.assign(
+        coef_ugm3_per_kt=[10.0, 2.0, 1e300, 10.0])),
+     "transport.parquet, row 4, column 'coef_ugm3_per_kt'", "1e+300 is too large for the plan"),
+    # positive but absurdly small
+    ("gdp-denormal", set_cell("cities", 2, "gdp_bn_cny", "5e-324"),
+     "cities.csv, row 2, column 'gdp_bn_cny'",
+     "5e-324 is too small: must be at least 1e-06 (billion CNY/yr)"),
+    ("population-below-one", set_cell("cities", 3, "population", "0.5"),
+     "cities.csv, row 3, column 'population'", "0.5 is too small: must be at least 1 (persons)"),
+    ("cost-factor-tiny", set_cell("cities", 2, "cost_factor", "1e-9"),
+     "cities.csv, row 2, column 'cost_factor'", "is too small: must be at least 0.001"),
+    # thousands separators: say why, and show the number as it must be written
+    ("thousands-separators", set_cell("cities", 3, "population", "21,893,095"),
+     "cities.csv, row 3, column 'population'",
+     "'21,893,095' is not a number because of its thousands separators: write it without "
+     "them, as 21893095"),
+    ("thousands-separators-spaces", set_cell("emissions", 2, "emission_t", "1 234.5"),
+     "emissions.csv, row 2, column 'emission_t'", "write it without them, as 1234.5"),
+    # non-finite numbers
+    ("minus-infinite", set_cell("emissions", 3, "emission_t", "-inf"),
+     "emissions.csv, row 3, column 'emission_t'", "'-inf' is an infinite value"),
+    ("infinity-word", set_cell("cities", 2, "gdp_bn_cny", "Infinity"),
+     "cities.csv, row 2, column 'gdp_bn_cny'", "'Infinity' is an infinite value"),
+    ("overflowing-number", set_cell("measures", 2, "cost_cny_per_t", "1e400"),
+     "measures.csv, row 2, column 'cost_cny_per_t'",
+     "'1e400' is too large for a number (an infinite value)"),
+    ("nan-lowercase", set_cell("concentrations", 2, "baseline_ugm3", "nan"),
+     "concentrations.csv, row 2, column 'baseline_ugm3'", "'nan' is not a number"),
+    ("parquet-infinite", to_parquet("emissions", lambda df: df.assign(
+        emission_t=[1000.0, float("inf")])), "emissions.parquet, row 3, column 'emission_t'",
+     "'inf' is an infinite value"),
+    ("parquet-nan", to_parquet("cities", lambda df: df.assign(gdp_bn_cny=[float("nan"), 50.0])),
+     "cities.parquet, row 2, column 'gdp_bn_cny'", "empty cell: a number is needed"),
 ]
 
 
@@ -322,6 +400,78 @@ def test_unknown_column_is_a_warning_and_the_run_goes_on(tmp_path):
     assert r.exit_code == 0, r.output
     assert "cities.csv, row 1, column 'provnce': warning: unknown column 'provnce' is ignored " \
            "(did you mean 'province'?)" in r.output
+
+
+def test_a_linked_file_outside_the_folder_is_not_echoed(tmp_path):
+    """The refused file is not read: none of its cells appears in the output."""
+    r, _ = run_case(tmp_path, both(_link_outside("receptors.csv"), _link_outside("cities.csv")))
+    out = assert_clean_exit_2(r, tmp_path)
+    assert "SECRET" not in out and "secret_value" not in out, out
+    assert sum("outside the region folder" in line for line in problem_lines(out)) == 2, out
+
+
+def test_a_link_inside_the_folder_is_read(tmp_path):
+    def link_inside(folder: Path) -> None:
+        (folder / "tables").mkdir()
+        (folder / "cities.csv").rename(folder / "tables" / "cities.csv")
+        (folder / "cities.csv").symlink_to(Path("tables") / "cities.csv")
+    r, _ = run_case(tmp_path, link_inside)
+    assert r.exit_code == 0, r.output
+
+
+def _mkfifo(folder: Path, name: str) -> None:
+    os.mkfifo(folder / name)
+
+
+def _to_device(folder: Path, name: str, device: str) -> None:
+    (folder / name).symlink_to(device)
+
+
+# (file made special, how, what the message calls it)
+SPECIAL_FILES = [
+    ("emissions.csv", _mkfifo, "a FIFO"),
+    ("transport.parquet", _mkfifo, "a FIFO"),  # the Parquet reader would block in open()
+    ("region.yaml", _mkfifo, "a FIFO"),
+    ("receptors.csv", _mkfifo, "a FIFO"),  # an optional table
+    ("cities.csv", lambda f, n: _to_device(f, n, "/dev/zero"), "a character device"),
+    ("measures.csv", lambda f, n: _to_device(f, n, "/dev/null"), "a character device"),
+]
+
+
+def _limit_memory() -> None:  # a regression reading /dev/zero must not take the machine down
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize("name, make, kind", SPECIAL_FILES, ids=[c[0] for c in SPECIAL_FILES])
+def test_a_special_file_is_one_problem_found_quickly(tmp_path, name, make, kind):
+    """Only regular files are read: a FIFO (which would block for ever) or a device (which
+    never ends) is refused from os.stat alone. In a subprocess with a timeout, so that a
+    regression fails instead of hanging the suite."""
+    region = two_city_region(tmp_path / "region")
+    for old in (name, name.replace(".parquet", ".csv")):
+        if (region / old).exists():
+            (region / old).unlink()
+    make(region, name)
+    scenario = write_scenario(tmp_path / "s.yaml", region, name="toy", targets=TARGET_A)
+    try:
+        r = subprocess.run([sys.executable, "-m", "fairshare.cli", "run", str(scenario), "-o",
+                            str(tmp_path / "out")], capture_output=True, text=True, timeout=20,
+                           preexec_fn=_limit_memory)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"reading a region whose {name} is {kind} did not end in 20 s")
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = problem_lines(r.stdout + r.stderr)
+    assert lines == [f"{name}: is not a regular file ({kind}): "
+                     + ("region.yaml must be a YAML text file" if name == "region.yaml"
+                        else "a table must be a CSV or Parquet file")], r.stdout + r.stderr
+
+
+def test_an_implausible_value_is_a_warning_and_the_run_goes_on(tmp_path):
+    r, _ = run_case(tmp_path, set_cell("measures", 2, "cost_cny_per_t", "3e9"))
+    assert r.exit_code == 0, r.output
+    assert "measures.csv, row 2, column 'cost_cny_per_t': warning: 3e+09 is far above the " \
+           "usual 1..1e+07 (CNY per t of ref_pollutant removed); check the unit" in r.output
 
 
 def test_optional_cells_and_tables_may_be_blank(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -33,29 +34,37 @@ def _rows_text(rows: list[int], total: int | None = None) -> str:
 
 
 def _row_problems(file: str, column: str, rows: list[int], message: str,
-                  total: int | None = None) -> list[Problem]:
+                  total: int | None = None, severity: str = "error",
+                  row_messages: list[str] | None = None) -> list[Problem]:
     """One problem per offending row, up to MAX_ROWS_LISTED, then one summary line. ``rows``
-    may hold only the first 2 * MAX_ROWS_LISTED rows of ``total`` (tables read in batches)."""
+    may hold only the first 2 * MAX_ROWS_LISTED rows of ``total`` (tables read in batches).
+    ``row_messages``, when given, are the listed rows' own messages (naming their values);
+    ``message`` is then the summary's."""
     total = len(rows) if total is None else total
-    out = [Problem(file, message, row=r, column=column) for r in rows[:MAX_ROWS_LISTED]]
+    listed = row_messages or [message] * len(rows)
+    out = [Problem(file, m, row=r, column=column, severity=severity)
+           for r, m in zip(rows[:MAX_ROWS_LISTED], listed)]
     if total > MAX_ROWS_LISTED:
         out.append(Problem(file, f"{message} (also in {total - MAX_ROWS_LISTED} more rows: "
                                  f"{_rows_text(rows[MAX_ROWS_LISTED:], total - MAX_ROWS_LISTED)})",
-                           column=column))
+                           column=column, severity=severity))
     return out
 
 
 class RowTally:
     """The rows with one kind of problem in one column, gathered batch by batch: the first
-    2 * MAX_ROWS_LISTED spreadsheet rows, how many in all, and the first offending value."""
+    2 * MAX_ROWS_LISTED spreadsheet rows (and their values, when given), how many in all,
+    and the first offending value."""
 
     def __init__(self):
         self.rows: list[int] = []
+        self.values: list = []
         self.total = 0
         self.first = None
 
     def add(self, index, values=None) -> None:
-        """``index``: the offending rows' DataFrame index (spreadsheet row - 2), in order."""
+        """``index``: the offending rows' DataFrame index (spreadsheet row - 2), in order;
+        ``values``: their values (cells), in the same order."""
         n = len(index)
         if not n:
             return
@@ -64,6 +73,8 @@ class RowTally:
         room = 2 * MAX_ROWS_LISTED - len(self.rows)
         if room > 0:
             self.rows += spreadsheet_rows(index[:room])
+            if values is not None:
+                self.values += list(values[:room])
         self.total += n
 
 
@@ -221,9 +232,42 @@ def check_columns(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
     return problems
 
 
+# The kinds of problem of a number column, in the order they are reported. The per-row kinds
+# name each listed row's own value; the others one message for all rows (and the value when
+# there is one row).
+NUMBER_KINDS = ("blank", "bad", "separators", "frac", "inf", "positive", "minimum", "range",
+                "low", "limit", "above", "below")
+PER_ROW_KINDS = {"bad", "separators", "inf", "minimum", "limit", "above", "below"}
+WARNING_KINDS = {"above", "below"}  # outside the usual range: probably a unit slip, maybe real
+# Digits in groups of three parted by one kind of thousands separator: 21,893,095 or
+# 1 234 567.5 (spaces, no-break spaces and apostrophes are also written as separators).
+THOUSANDS = r"[+-]?\d{1,3}([,'’ \u00a0\u202f])\d{3}(?:\1\d{3})*(?:\.\d+)?"
+SMALLEST_POSITIVE = float(np.nextafter(0.0, 1.0))  # 5e-324
+
+
+def _outside(v: np.ndarray, below: float | None, above: float | None) -> np.ndarray:
+    """v < below or v > above (a bound that is None is not tested)."""
+    if above is None:
+        return v < below
+    if below is None:
+        return v > above
+    return (v < below) | (v > above)
+
+
+def _number_text(x: float) -> str:
+    """``x`` as short as it can be written exactly: 3e+09, 123456789.0, 5e-324 (not
+    4.94066e-324)."""
+    return min((t for t in (f"{x:g}", repr(float(x))) if float(t) == x), key=len)
+
+
+def _without_separators(cell) -> str:
+    return re.sub(r"[^\d.+-]", "", str(cell))
+
+
 class ValueTally:
-    """Empty cells, non-numbers and out-of-range numbers of one table, column by column,
-    gathered from the whole DataFrame at once or batch by batch (the same messages)."""
+    """Empty cells, non-numbers, out-of-range and implausible numbers of one table, column
+    by column, gathered from the whole DataFrame at once or batch by batch (the same
+    messages): :func:`check_values` and the streamed transport table share it."""
 
     def __init__(self, table: Table, file: str):
         self.table, self.file = table, file
@@ -254,7 +298,7 @@ class ValueTally:
         if not col.blank_ok and blank.any():
             self._tally(col.name, "blank").add(index[blank.to_numpy()])
         if bad is not None and bad.any():
-            self._tally(col.name, "bad").add(index[bad.to_numpy()], series[bad].to_numpy())
+            self._add_bad(col, index, text, bad.to_numpy())
         v = values.to_numpy(dtype=float)
         finite = np.isfinite(v)
         if col.kind == "int":
@@ -262,36 +306,101 @@ class ValueTally:
             if frac.any():
                 self._tally(col.name, "frac").add(index[frac])
         inf = ~finite & ~np.isnan(v)
-        if inf.any():
-            self._tally(col.name, "inf").add(index[inf])
-        for kind, mask in self._limits(col, v, finite):
-            if mask.any():
-                self._tally(col.name, kind).add(index[mask], v[mask])
+        if inf.any():  # the cells as written: '1e400' reads as infinity too
+            self._tally(col.name, "inf").add(index[inf], series.to_numpy()[inf])
+        self._add_out_of_bounds(col, index, v, finite)
         return v
 
+    def _add_out_of_bounds(self, col: Column, index, v: np.ndarray, finite: np.ndarray) -> None:
+        """Finite values out of the column's bounds: one problem per value, the first kind
+        in order of precedence. A mask is built only for the bounds that the column's extent
+        crosses, so a large column of good values costs two passes (its min and max)."""
+        low, high = (np.fmin.reduce(v), np.fmax.reduce(v)) if len(v) else (np.nan, np.nan)
+        left = finite  # values not yet found wrong
+        for kind, below, above in self._bounds(col):
+            if not ((below is not None and low < below) or (above is not None and high > above)):
+                continue
+            mask = left & _outside(v, below, above)
+            if kind == "below" and col.low == 0:
+                mask &= v != 0  # zero is allowed and means none (no emission, a free measure)
+            if mask.any():
+                self._tally(col.name, kind).add(index[mask], v[mask])
+                if kind not in WARNING_KINDS:
+                    left = left & ~mask
+
+    def _add_bad(self, col: Column, index, text: pd.Series, bad: np.ndarray) -> None:
+        """Cells that are not numbers; those written with thousands separators apart."""
+        cells = text[bad]
+        sep = cells.str.fullmatch(THOUSANDS).fillna(False).to_numpy(dtype=bool)
+        rows = index[bad]
+        for kind, mask in (("separators", sep), ("bad", ~sep)):
+            if mask.any():
+                self._tally(col.name, kind).add(rows[mask], cells.to_numpy()[mask])
+
     @staticmethod
-    def _limits(col: Column, v: np.ndarray, finite: np.ndarray):
+    def _bounds(col: Column):
+        """(kind, below, above): a value below ``below`` or above ``above`` (None: no bound)
+        is a problem of that kind. The errors in order of precedence, then the warnings."""
         if col.positive:
-            yield "positive", finite & (v <= 0)
+            yield "positive", SMALLEST_POSITIVE, None  # below the smallest float > 0: v <= 0
+            if col.minimum is not None:
+                yield "minimum", col.minimum, None
         if col.low is not None and col.high is not None:
-            yield "range", finite & ((v < col.low) | (v > col.high))
+            yield "range", col.low, col.high
         elif col.low is not None:
-            yield "low", finite & (v < col.low)
+            yield "low", col.low, None
+        if col.limit is not None:
+            yield "limit", -col.limit, col.limit
+        if col.usual is not None:
+            yield "above", None, col.usual[1]
+            yield "below", col.usual[0], None
 
     def problems(self) -> list[Problem]:
         problems = []
         for col in self.table.columns:
-            kinds = ("blank",) if col.kind == "str" else ("blank", "bad", "frac", "inf",
-                                                          "positive", "range", "low")
-            for kind in kinds:
+            for kind in ("blank",) if col.kind == "str" else NUMBER_KINDS:
                 tally = self.tallies.get((col.name, kind))
-                if tally is not None and tally.total:
-                    problems += _row_problems(self.file, col.name, tally.rows,
-                                              self._message(col, kind, tally), tally.total)
+                if tally is None or not tally.total:
+                    continue
+                rows = ([self._value_message(col, kind, x) for x in tally.values]
+                        if kind in PER_ROW_KINDS else None)
+                severity = "warning" if kind in WARNING_KINDS else "error"
+                problems += _row_problems(self.file, col.name, tally.rows,
+                                          self._message(col, kind, tally), tally.total,
+                                          severity, rows)
         return problems
 
     @staticmethod
+    def _value_message(col: Column, kind: str, x) -> str:
+        """The message of one row of a per-row kind, naming its value ``x``."""
+        if kind == "bad":
+            return f"'{x}' is not a number: {col.describe()} needs one"
+        if kind == "separators":
+            return (f"'{x}' is not a number because of its thousands separators: write it "
+                    f"without them, as {_without_separators(x)}")
+        if kind == "inf":
+            word = str(x).strip().lstrip("+-").lower() in ("inf", "infinity")
+            what = "an infinite value" if word else "too large for a number (an infinite value)"
+            return f"'{x}' is {what}: {col.describe()} needs a finite number"
+        return f"{_number_text(x)} {ValueTally._range_text(col, kind)}"
+
+    @staticmethod
+    def _range_text(col: Column, kind: str) -> str:
+        """What is wrong with a value of one of the range kinds (after the value itself)."""
+        unit = f" ({col.unit})" if col.unit else ""
+        check = "check the year" if col.kind == "int" else "check the unit"
+        if kind == "minimum":
+            return f"is too small: must be at least {col.minimum:g}{unit}"
+        if kind == "limit":
+            bound = (f"at most {col.limit:g}" if col.low is not None and col.low >= 0
+                     else f"between {-col.limit:g} and {col.limit:g}")
+            return f"is too large for the plan to be solved: must be {bound}{unit}; {check}"
+        lo, hi = col.usual
+        return f"is far {kind} the usual {lo:g}..{hi:g}{unit}; {check}"
+
+    @staticmethod
     def _message(col: Column, kind: str, tally: RowTally) -> str:
+        """The message of a kind for all its rows (for a per-row kind: the summary line's)."""
         one = tally.total == 1
         if kind == "blank" and col.kind == "str":
             return f"empty cell: an id is needed in '{col.name}'"
@@ -299,12 +408,15 @@ class ValueTally:
             return (f"empty cell: a number is needed ({col.unit})" if col.unit
                     else "empty cell: a number is needed")
         if kind == "bad":
-            return (f"'{tally.first}' is not a number: {col.describe()} needs one" if one
-                    else f"not a number: {col.describe()} needs one; e.g. '{tally.first}'")
+            return f"not a number: {col.describe()} needs one"
+        if kind == "separators":
+            return "not a number because of thousands separators: write the digits only"
         if kind == "frac":
             return "must be a whole number"
         if kind == "inf":
             return "infinite value: a finite number is needed"
+        if kind in ("minimum", "limit", "above", "below"):
+            return ValueTally._range_text(col, kind).removeprefix("is ")
         if kind == "positive":
             message = f"must be greater than 0 ({col.unit})"
         elif kind == "range":
@@ -316,7 +428,8 @@ class ValueTally:
 
 
 def check_values(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
-    """Empty cells, non-numbers and out-of-range numbers, column by column."""
+    """Empty cells, non-numbers, out-of-range numbers (errors) and numbers outside their
+    column's usual range (warnings), column by column."""
     tally = ValueTally(table, file)
     for col in table.columns:
         if col.name not in df.columns:

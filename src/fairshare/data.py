@@ -10,8 +10,11 @@ anywhere else.
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,21 +89,47 @@ def sha256_file(path: Path) -> str:
 
 
 def _table_path(folder: Path, name: str) -> Path | None:
+    """The table's file (Parquet first), also when it is a link to nothing (then reported)."""
     for ext in (".parquet", ".csv"):
         p = folder / f"{name}{ext}"
-        if p.exists():
+        if os.path.lexists(p):
             return p
+    return None
+
+
+NOT_REGULAR = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+TABLE_FILE = "a table must be a CSV or Parquet file"
+YAML_FILE = "region.yaml must be a YAML text file"
+
+
+def _file_problem(path: Path, root: Path, need: str) -> Problem | None:
+    """Why ``path`` may not be read as a file of the region folder whose real path is
+    ``root``, or None. Only os.stat, which does not open the file, looks at it first: a FIFO
+    would block the reading for ever and a device such as /dev/zero never ends. A link to a
+    file outside the folder is refused unread: the folder is what the planner gave."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if path.is_symlink() and exc.errno == errno.ENOENT:
+            return Problem(path.name, f"is a link to a file that does not exist: {need}")
+        return Problem(path.name, f"cannot read the file: {exc.strerror or exc}")
+    if stat.S_ISDIR(mode):
+        return Problem(path.name, f"is a folder, not a file: {need}")
+    if not stat.S_ISREG(mode):
+        kind = next((what for test, what in NOT_REGULAR if test(mode)), "a special file")
+        return Problem(path.name, f"is not a regular file ({kind}): {need}")
+    if not path.resolve().is_relative_to(root):
+        return Problem(path.name, "is a link to a file outside the region folder: fairshare "
+                                  "reads only the files in the folder; copy the file into it")
     return None
 
 
 def _read_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     """One table as a DataFrame whose index is the spreadsheet row minus 2 (so row numbers in
-    problems are the rows a planner sees), or None and the problems that stopped the reading."""
+    problems are the rows a planner sees), or None and the problems that stopped the reading.
+    ``path`` passed :func:`_file_problem`."""
     spec = TABLES[name]
-    if path.is_dir():
-        return None, [Problem(path.name, f"is a folder, not a file: {name} needs a "
-                                         f"{path.suffix[1:].upper()} file with the columns "
-                                         f"{_columns_text(spec)}")]
     if path.suffix == ".parquet":
         df, problems = _read_parquet(path, name)
     else:
@@ -155,8 +184,11 @@ def _read_csv(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]
         return None, problems
     try:
         ids = {c.name: str for c in TABLES[name].columns if c.kind == "str"}  # numbers parse fast;
-        df = pd.read_csv(io.StringIO(text), dtype=ids, keep_default_na=False, na_values=[""],
-                         skip_blank_lines=False, skipinitialspace=True)  # text stays for checks
+        df = _parse_csv(text, ids)  # text stays for checks
+        infinite = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])
+                    and np.isinf(df[c].to_numpy()).any()]
+        if infinite:  # 'inf', '1e400': read these columns again as text, for the messages
+            df = _parse_csv(text, ids | {c: str for c in infinite})
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         return None, checks.check_csv_layout(text, path.name) or [
             Problem(path.name, f"cannot read the table as CSV: {exc}")]
@@ -166,6 +198,11 @@ def _read_csv(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]
     blank = df.isna().all(axis=1)  # blank lines and rows of empty cells: not records
     df = df[~blank]
     return df, checks.check_header(header, df, path.name)
+
+
+def _parse_csv(text: str, dtype: dict) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text), dtype=dtype, keep_default_na=False, na_values=[""],
+                       skip_blank_lines=False, skipinitialspace=True)
 
 
 def _decode(raw: bytes, file: str, name: str) -> tuple[str, Problem | None]:
@@ -206,6 +243,7 @@ def read_tables(folder: Path) -> tuple[dict, dict, list[Problem]]:
     """Read every table of the package: (tables, file names, problems)."""
     tables, files, problems = {}, {}, []
     stream_at = 0
+    root = folder.resolve()
     for name, spec in TABLES.items():
         path = _table_path(folder, name)
         files[name] = f"{name}.csv" if path is None else path.name
@@ -214,6 +252,10 @@ def read_tables(folder: Path) -> tuple[dict, dict, list[Problem]]:
                 problems.append(Problem(f"{name}.csv", f"required file {name}.csv (or "
                                         f"{name}.parquet) is missing from the region folder "
                                         f"{folder}; it needs the columns {_columns_text(spec)}"))
+            tables[name] = None
+            continue
+        if (problem := _file_problem(path, root, TABLE_FILE)) is not None:
+            problems.append(problem)
             tables[name] = None
             continue
         if name == "transport" and (stream := TransportStream.open(path)) is not None:
@@ -235,9 +277,11 @@ def read_tables(folder: Path) -> tuple[dict, dict, list[Problem]]:
 
 def _read_region_yaml(folder: Path) -> tuple[dict, list[Problem]]:
     path = folder / "region.yaml"
-    if not path.exists():
+    if not os.path.lexists(path):
         return {}, [Problem("region.yaml", "region.yaml is missing: add name, description, "
                             "base_year, sources and notes", severity="warning")]
+    if (problem := _file_problem(path, folder.resolve(), YAML_FILE)) is not None:
+        return {}, [problem]
     try:
         info = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -277,6 +321,7 @@ def load_region(folder: str | Path, year: int | None = None) -> RegionData:
         what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise_if_errors([Problem(str(folder), f"region folder {what}")])
     info, problems = _read_region_yaml(folder)
+    info_read = os.path.lexists(folder / "region.yaml")  # hashed if all is well
     tables, files, read_problems = read_tables(folder)
     problems += read_problems
     for name, df in tables.items():
@@ -295,8 +340,11 @@ def load_region(folder: str | Path, year: int | None = None) -> RegionData:
     problems += checks.check_baselines(tables, files)
     warnings = raise_if_errors(problems)
     _to_numbers(tables)
-    hashes = {p.name: sha256_file(p) for p in sorted(folder.iterdir())
-              if p.is_file() and (p.stem in TABLES or p.name == "region.yaml")}
+    # The files read, and only those (each passed _file_problem): another file of a table's
+    # name, e.g. a cities.csv beside the cities.parquet read, may be anything.
+    read = [files[name] for name, df in tables.items() if df is not None]
+    hashes = {f: sha256_file(folder / f)
+              for f in sorted(read + (["region.yaml"] if info_read else []))}
     return _to_arrays(folder, info, year, tables, hashes, tuple(warnings), ids)
 
 

@@ -9,6 +9,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+# What a number column may hold, beyond its documented bounds (low, high, positive):
+#
+# * ``usual`` (low, high): what the column plausibly holds in its unit. A value outside it is
+#   a *warning* naming the usual range: it is usually a unit slip (kg for t, CNY for billion
+#   CNY, 10,000 persons for persons). Zero is exempt from the lower end in a column documented
+#   as >= 0: it means none (no emission, a free measure). The shipped region and the synthetic
+#   regions of bench/make_region.py at any size lie inside (the generator's floors, 1,000
+#   persons and 0.001 bn CNY per city, are the lower ends here; elsewhere there is an order
+#   of magnitude or more to spare).
+# * ``limit``: |value| above it is an *error*: no real region has such a value, and the LP
+#   could not be solved with it. The model works in kt/yr, million CNY/yr and µg/m³, and HiGHS
+#   takes |matrix values| >= 1e15 and |costs| >= 1e20 as infinite (and is in numerical trouble
+#   long before). Each limit is chosen so that a value at it, combined with usual values of
+#   the columns it is multiplied with, keeps every LP coefficient at or below ~1e14: e.g. the
+#   cost at full application kappa = cost_factor * cost_cny_per_t * emission_t / 1e6 (million
+#   CNY) is 1e11 * 10 * 1e8 / 1e6 = 1e14 at the cost limit, and 1e7 * 10 * 1e12 / 1e6 = 1e14
+#   at the emission limit. Concentrations (and coefficients per kt/yr) are limited to 1e9
+#   µg/m³, i.e. 1 kg/m³: air itself weighs 1.2 kg/m³.
+# * ``minimum``: for a positive column, the smallest value that is not absurd: a positive
+#   value below it is an *error* (a GDP of 5e-324 passes "> 0" but divides to infinity).
+MAX_COEFFICIENT = 1e14  # the largest LP coefficient the limits below allow (see above)
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -19,6 +42,9 @@ class Column:
     positive: bool = False  # strictly > 0
     unit: str = ""  # human-readable unit, used in messages
     blank_ok: bool = False  # an empty cell takes the documented default (e.g. cost_factor 1)
+    usual: tuple[float, float] | None = None  # plausible range: outside it, a warning
+    limit: float | None = None  # |value| above it: an error (the LP cannot be solved)
+    minimum: float | None = None  # positive columns: smaller positive values are an error
 
     def describe(self) -> str:
         """'name (unit)' for messages."""
@@ -49,10 +75,17 @@ CITIES = Table(
         Column("zone"),
         Column("lat", "float", low=-90, high=90, unit="degrees"),
         Column("lon", "float", low=-180, high=180, unit="degrees"),
-        Column("population", "float", positive=True, unit="persons"),
-        Column("gdp_bn_cny", "float", positive=True, unit="billion CNY/yr"),
+        # Fewer than 1,000 people is usually a count in 10,000 persons (万人); more than
+        # China's 1.4e9 is not one region.
+        Column("population", "float", positive=True, unit="persons", minimum=1,
+               usual=(1e3, 1.5e9), limit=1e12),
+        # 1e-3 bn CNY is 1 million CNY (the generator's smallest city); all of China is ~1.3e5
+        # bn CNY: above it the GDP is probably in CNY or 10,000 CNY (万元).
+        Column("gdp_bn_cny", "float", positive=True, unit="billion CNY/yr", minimum=1e-6,
+               usual=(1e-3, 2e5), limit=1e9),
+        # A local price level: 1-1.3 in the shipped region, 0.6-1.8 in the generator.
         Column("cost_factor", "float", required=False, positive=True, unit="multiplier of unit costs",
-               blank_ok=True),
+               blank_ok=True, minimum=1e-3, usual=(0.1, 10), limit=1e3),
     ),
     key=("city",),
 )
@@ -63,8 +96,10 @@ EMISSIONS = Table(
         Column("city"),
         Column("sector"),
         Column("pollutant"),
-        Column("emission_t", "float", low=0, unit="t/yr"),
-        Column("year", "int", required=False, unit="calendar year"),
+        # 1e8 t/yr is more than any country emits of any pollutant (China's SO2 peaked near
+        # 2.6e7 t in 2006): above it the emission is probably in kg.
+        Column("emission_t", "float", low=0, unit="t/yr", usual=(0, 1e8), limit=1e12),
+        Column("year", "int", required=False, unit="calendar year", usual=(1900, 2200)),
     ),
     key=("city", "sector", "pollutant", "year"),
     references=(("city", "cities", "city"),),
@@ -78,10 +113,15 @@ MEASURES = Table(
         Column("group"),
         Column("name", required=False),
         Column("ref_pollutant"),
-        Column("cost_cny_per_t", "float", low=0, unit="CNY per t of ref_pollutant removed"),
+        # Unit costs run from ~1e3 CNY/t (SO2, NOx) to a few 1e5 (VOC; 3e5 in the shipped
+        # region): below 1 the cost is probably in thousand or million CNY per t, above 1e7 in
+        # CNY per kt. theta (same unit) is on the same scale.
+        Column("cost_cny_per_t", "float", low=0, unit="CNY per t of ref_pollutant removed",
+               usual=(1, 1e7), limit=1e11),
         Column("max_application", "float", low=0, high=1, unit="share in [0, 1]"),
         Column("theta_cny_per_t", "float", required=False, low=0,
-               unit="CNY per t, quadratic cost coefficient", blank_ok=True),
+               unit="CNY per t, quadratic cost coefficient", blank_ok=True,
+               usual=(1, 1e7), limit=1e11),
     ),
     key=("measure",),
 )
@@ -117,7 +157,11 @@ TRANSPORT = Table(
         Column("receptor"),
         Column("source"),
         Column("pollutant"),
-        Column("coef_ugm3_per_kt", "float", unit="µg/m³ per kt/yr"),
+        # Negative coefficients are real (ozone titration by NOx). A city-scale coefficient is
+        # below ~10 (the shipped region 1, the generator ~12 at 1,000 cities); 1e3 would be a
+        # receptor next to a stack: beyond it the unit is probably per Mt or per t/day.
+        Column("coef_ugm3_per_kt", "float", unit="µg/m³ per kt/yr", usual=(-1e3, 1e3),
+               limit=1e9),
     ),
     key=("metric", "receptor", "source", "pollutant"),
     optional_file=True,
@@ -130,8 +174,10 @@ CONCENTRATIONS = Table(
     (
         Column("metric"),
         Column("receptor"),
-        Column("baseline_ugm3", "float", low=0, unit="µg/m³"),
-        Column("year", "int", required=False, unit="calendar year"),
+        # Annual PM2.5 and ozone MDA8 stay below a few hundred µg/m³: above 1e3 the baseline is
+        # probably in ng/m³.
+        Column("baseline_ugm3", "float", low=0, unit="µg/m³", usual=(0, 1e3), limit=1e9),
+        Column("year", "int", required=False, unit="calendar year", usual=(1900, 2200)),
     ),
     key=("metric", "receptor", "year"),
     optional_file=True,
@@ -144,7 +190,8 @@ RECEPTORS = Table(
         Column("receptor"),
         Column("lat", "float", required=False, low=-90, high=90, unit="degrees", blank_ok=True),
         Column("lon", "float", required=False, low=-180, high=180, unit="degrees", blank_ok=True),
-        Column("population", "float", low=0, unit="persons"),
+        # A receptor (a grid cell, a station) may hold no one or a fraction of a person.
+        Column("population", "float", low=0, unit="persons", usual=(0, 1.5e9), limit=1e12),
     ),
     key=("receptor",),
     optional_file=True,
