@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Synthetic but plausible fairshare regions of any size (benchmark data).
 
-Writes an ordinary region data package (DESIGN.md section 3) plus a scenario
+Writes an ordinary region data package (docs/region-data.md) plus a scenario
 file (section 4) whose single target is feasible by construction:
 
     python bench/make_region.py --cities 340 [--sectors 10] [--measures-per-sector 8]
@@ -19,7 +19,7 @@ measured sizes.
 Units written: emissions t/yr, costs CNY per t, transport coefficients
 ug/m3 per kt/yr, concentrations ug/m3.  The baseline concentration of every
 receptor is exactly ``background + sum_{s,p} T[r,s,p] * E[s,p] / 1000``
-(the linear model of DESIGN section 2) with a background of 15-35 % of the
+(the linear model of docs/formulation.md) with a background of 15-35 % of the
 baseline.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """fairshare: least-cost and fair sharing of regional air-pollution control.
 
-Python API (DESIGN §7)::
+Python API (README "Python API")::
 
     import fairshare as fs
     sc = fs.load_scenario("scenarios/jjj-2030-least-cost.yaml")

@@ -8,14 +8,13 @@ first data row is row 2.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import re
 
 import numpy as np
 import pandas as pd
 
-from fairshare.errors import Problem
+from fairshare.errors import Problem, closest, did_you_mean
 from fairshare.tables import TABLES, Column, Table
 
 UNIT_WORDS = {"t", "kt", "cny", "ugm3"}  # units written at the end of a column name
@@ -218,14 +217,13 @@ def check_columns(table: Table, df: pd.DataFrame, file: str) -> list[Problem]:
             problems.append(Problem(file, msg, row=1, column=same_stem[0]))
             unknown.remove(same_stem[0])
             continue
-        close = difflib.get_close_matches(col.name, unknown, n=1)
-        hint = f" (found '{close[0]}': did you mean '{col.name}'?)" if close else ""
+        close = closest(col.name, unknown)
+        hint = f" (found '{close}': did you mean '{col.name}'?)" if close else ""
         problems.append(Problem(file, f"required column '{col.name}' is missing{hint}; "
                                       f"expected columns: {', '.join(known)}", row=1,
                                 column=col.name))
     for u in unknown:
-        close = difflib.get_close_matches(u, known, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(u, known, " (did you mean '{}'?)")
         problems.append(Problem(file, f"unknown column '{u}' is ignored{hint}; known columns: "
                                       f"{', '.join(known)}", row=1, column=u,
                                 severity="warning"))
@@ -502,8 +500,7 @@ def reference_problems(first_rows: dict[str, int], column: str, defined: set[str
     problems = []
     known = sorted(defined)
     for bad_id in sorted(first_rows):
-        close = difflib.get_close_matches(bad_id, known, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(bad_id, known)
         problems.append(Problem(file, f"{what} '{bad_id}' is not defined in {defining_file}{hint}",
                                 row=first_rows[bad_id], column=column))
     return problems

@@ -1,4 +1,4 @@
-"""Region data package (DESIGN §3) -> checked tables -> typed numpy arrays.
+"""Region data package (docs/region-data.md) -> checked tables -> typed numpy arrays.
 
 :func:`load_region` reads every table (CSV, or Parquet with the same columns),
 runs :mod:`fairshare.checks` on all of them, raises one
@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from fairshare import checks
 from fairshare.errors import Problem, raise_if_errors
@@ -123,6 +122,15 @@ def _file_problem(path: Path, root: Path, need: str) -> Problem | None:
         return Problem(path.name, "is a link to a file outside the region folder: fairshare "
                                   "reads only the files in the folder; copy the file into it")
     return None
+
+
+def readable_region_file(folder: Path, file_name: str) -> Path | None:
+    """``folder/file_name`` if it is a regular file inside the region folder (the checks of
+    :func:`_file_problem`), else None: for readers outside this module, such as the map."""
+    path = Path(folder) / file_name
+    if not os.path.lexists(path) or not Path(folder).is_dir():
+        return None
+    return None if _file_problem(path, Path(folder).resolve(), "") else path
 
 
 def _read_table(path: Path, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -282,15 +290,24 @@ def _read_region_yaml(folder: Path) -> tuple[dict, list[Problem]]:
                             "base_year, sources and notes", severity="warning")]
     if (problem := _file_problem(path, folder.resolve(), YAML_FILE)) is not None:
         return {}, [problem]
+    from fairshare.scenario.yaml_lines import MAX_FILE_BYTES, safe_load
+
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return {}, [Problem("region.yaml", f"is {path.stat().st_size:,} bytes; region.yaml holds "
+                                           f"a name, sources and notes (at most "
+                                           f"{MAX_FILE_BYTES:,} bytes are read)")]
     try:
-        info = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return {}, [Problem("region.yaml", f"invalid YAML: {getattr(exc, 'problem', exc)}",
-                            row=mark.line + 1 if mark else None)]
-    if not isinstance(info, dict):
+        info, problems = safe_load(path.read_text(encoding="utf-8"), "region.yaml")
+    except UnicodeDecodeError:
+        return {}, [Problem("region.yaml", "is not UTF-8 text; save it as UTF-8")]
+    if info is None and problems:
+        return {}, problems
+    if not isinstance(info or {}, dict):
         return {}, [Problem("region.yaml", "must be a mapping of keys (name, description, ...)")]
-    return info, []
+    info = info or {}
+    if not isinstance(info.get("name", ""), str):
+        return {}, [Problem("region.yaml", "name must be text (the region's name)", column="name")]
+    return info, problems
 
 
 def _select_year(df: pd.DataFrame, file: str, year: int | None,

@@ -43,8 +43,7 @@ def check_output(out_root: str | Path, name: str, overwrite: bool = False) -> Pa
     """Before solving: the folder ``out_root/name`` can be written (the parent is made if
     missing) and, without ``overwrite``, does not hold a result yet. Returns it."""
     target = result_folder(out_root, name)
-    if target.exists() and not overwrite:
-        raise ResultExists(f"{target} already holds a result; use --overwrite to replace it")
+    _refuse_existing(target, overwrite)
     try:
         Path(out_root).mkdir(parents=True, exist_ok=True)
         probe = Path(out_root) / f".{name}.probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -68,8 +67,7 @@ def write_folder(out_root: str | Path, name: str, write_files, overwrite: bool =
     target = result_folder(out_root, name)
     if out_root.is_dir():
         _recover(out_root, target)  # first: a result put back by it counts as existing
-    if target.exists() and not overwrite:
-        raise ResultExists(f"{target} already holds a result; use --overwrite to replace it")
+    _refuse_existing(target, overwrite)
     out_root.mkdir(parents=True, exist_ok=True)
     tmp = out_root / f".{name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
@@ -80,6 +78,11 @@ def write_folder(out_root: str | Path, name: str, write_files, overwrite: bool =
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _refuse_existing(target: Path, overwrite: bool) -> None:
+    if target.exists() and not overwrite:
+        raise ResultExists(f"{target} already holds a result; use --overwrite to replace it")
 
 
 def write_json(path: Path, obj) -> None:

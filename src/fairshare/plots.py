@@ -1,4 +1,4 @@
-"""Plots of result tables (DESIGN §6): cost and burden by city, concentrations
+"""Plots of result tables (docs/results.md): cost and burden by city, concentrations
 against targets, a city map, Pareto fronts and option comparisons.
 
 Every plot function takes result tables as written to a results folder (pandas
@@ -709,8 +709,10 @@ def _redraw_result(folder: Path) -> list[Path]:
     """The result's plots, with the city map when the region named in summary.json
     (relative to the working folder, as at solve time) still has its cities.csv."""
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    from fairshare.data import readable_region_file
+
     region = (summary.get("region") or {}).get("folder")
-    geo = Path(region) if region and (Path(region) / "cities.csv").is_file() else None
+    geo = readable_region_file(Path(region), "cities.csv") if region else None
     return write_result_plots(folder, geo=geo)
 
 

@@ -1,4 +1,4 @@
-"""The region data package's tables (DESIGN §3): columns, keys, units, ranges.
+"""The region data package's tables (docs/region-data.md): columns, keys, units, ranges.
 
 One place says what each file must hold; :mod:`fairshare.checks` enforces it and
 :mod:`fairshare.data` turns the checked tables into arrays.

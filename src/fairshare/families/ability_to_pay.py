@@ -27,8 +27,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from fairshare.families.base import (CostShareItem, Relaxation, add_cost_share_rows,
-                                     cost_share_report, explain_cost_share, share_warnings)
+from fairshare.families.base import CostShareItem, cost_share_family, share_warnings
 from fairshare.spec import SHARE_OF_GDP, AllOrIds, Real, Spec as _Spec, custom_error
 
 NAME = "ability_to_pay"
@@ -113,14 +112,5 @@ def warnings(spec: AbilityToPay, where: str) -> list[str]:
     return [w for s in shares for w in share_warnings(s, "max_share_of_gdp")][:1]
 
 
-def add_rows(m, inst, items: list[Item]) -> None:
-    """``ability_to_pay[n, s]``: city cost at most ``alpha[s]`` times its GDP."""
-    add_cost_share_rows(m, inst, "ability_to_pay", items)
-
-
-def explain(inst, m, items: list[Item], key, excess: float) -> Relaxation:
-    return explain_cost_share(inst, NAME, items, key, excess, "max_share_of_gdp")
-
-
-def report(inst, m, items: list[Item]) -> list[dict]:
-    return cost_share_report(inst, m, NAME, items)
+# the rows city_cost[s] <= share_s GDP[s], their diagnosis and report (shared with burden_cap)
+add_rows, explain, report = cost_share_family(NAME)

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from fairshare.errors import Problem, did_you_mean
-from fairshare.units import BP, CNY_PER_MCNY, MCNY_PER_BN_CNY, T_PER_KT  # noqa: F401 (re-exported)
+from fairshare.units import BP
 
 if TYPE_CHECKING:  # pragma: no cover
     from fairshare.data import RegionData
@@ -292,6 +292,21 @@ def cost_share_report(inst, m, name: str, items: list[CostShareItem]) -> list[di
         return {"caps": caps}
 
     return entry_report(name, items, m, name, details=details)
+
+
+def cost_share_family(name: str):
+    """``add_rows``, ``explain`` and ``report`` of a family that caps each city's cost at
+    a share of its GDP (burden_cap, ability_to_pay): the rows ``name[n, s]``."""
+    def add_rows(m, inst, items: list[CostShareItem]) -> None:
+        add_cost_share_rows(m, inst, name, items)
+
+    def explain(inst, m, items: list[CostShareItem], key, excess: float) -> Relaxation:
+        return explain_cost_share(inst, name, items, key, excess, "max_share_of_gdp")
+
+    def report(inst, m, items: list[CostShareItem]) -> list[dict]:
+        return cost_share_report(inst, m, name, items)
+
+    return add_rows, explain, report
 
 
 def share_warnings(value: float, key: str) -> list[str]:

@@ -26,8 +26,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from fairshare.families.base import (CostShareItem, Relaxation, Sweep, add_cost_share_rows,
-                                     cost_share_report, explain_cost_share, share_warnings)
+from fairshare.families.base import CostShareItem, Sweep, cost_share_family, share_warnings
 from fairshare.spec import SHARE_OF_GDP, AllOrIds, Real, Spec as _Spec
 
 NAME = "burden_cap"
@@ -58,17 +57,8 @@ def warnings(spec: BurdenCap, where: str) -> list[str]:
     return share_warnings(spec.max_share_of_gdp, "max_share_of_gdp")
 
 
-def add_rows(m, inst, items: list[Item]) -> None:
-    """``burden_cap[n, s]``: city cost at most ``beta`` times its GDP."""
-    add_cost_share_rows(m, inst, "burden_cap", items)
-
-
-def explain(inst, m, items: list[Item], key, excess: float) -> Relaxation:
-    return explain_cost_share(inst, NAME, items, key, excess, "max_share_of_gdp")
-
-
-def report(inst, m, items: list[Item]) -> list[dict]:
-    return cost_share_report(inst, m, NAME, items)
+# the rows city_cost[s] <= share_s GDP[s], their diagnosis and report (shared with ability_to_pay)
+add_rows, explain, report = cost_share_family(NAME)
 
 
 def _set_cap(solver, inst, share: float) -> None:

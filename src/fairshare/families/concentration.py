@@ -33,7 +33,8 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
-from fairshare.families.base import CNY_PER_MCNY, DUAL_TOL, Entry, Relaxation, Sweep, relaxation
+from fairshare.families.base import DUAL_TOL, Entry, Relaxation, Sweep, relaxation
+from fairshare.units import CNY_PER_MCNY
 from fairshare.spec import AllOrIds, Real, Spec as _Spec, require_exactly_one
 
 NAME = "concentration"

@@ -30,8 +30,8 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
-from fairshare.families.base import (CNY_PER_MCNY, T_PER_KT, Entry, Relaxation, entry_report,
-                                     relaxation)
+from fairshare.families.base import Entry, Relaxation, entry_report, relaxation
+from fairshare.units import CNY_PER_MCNY, T_PER_KT
 from fairshare.spec import Real, Spec as _Spec, require_exactly_one
 
 NAME = "emission_cap"

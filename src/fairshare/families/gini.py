@@ -37,7 +37,8 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from fairshare.families.base import BP, Entry, Relaxation, Sweep, entry_report, relaxation
+from fairshare.families.base import Entry, Relaxation, Sweep, entry_report, relaxation
+from fairshare.units import BP
 from fairshare.spec import Real, Spec as _Spec
 
 NAME = "gini"

@@ -24,8 +24,8 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from fairshare.families.base import (T_PER_KT, Entry, Relaxation, entry_report, relative_matrix,
-                                     relaxation)
+from fairshare.families.base import Entry, Relaxation, entry_report, relative_matrix, relaxation
+from fairshare.units import T_PER_KT
 from fairshare.spec import Real, Spec as _Spec
 
 NAME = "polluter_pays"

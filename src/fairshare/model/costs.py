@@ -28,7 +28,7 @@ class QuadraticTerm:
 
 
 def add_costs(m: pyo.ConcreteModel, inst) -> None:
-    r"""City cost from the application shares (DESIGN §2).
+    r"""City cost from the application shares (docs/formulation.md).
 
     .. math::
 

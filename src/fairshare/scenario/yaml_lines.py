@@ -81,12 +81,10 @@ def read_yaml(shown: str) -> tuple[Doc | None, list[Problem]]:
     text, problem = _read_text(shown)
     if problem is not None:
         return None, [problem]
-    try:
-        node, data, where, problems = _parse(text, shown)
-    except yaml.YAMLError as exc:
-        return None, [_yaml_syntax_problem(shown, exc)]
-    except _TooLarge as exc:
-        return None, [Problem(shown, str(exc), exc.line)]
+    parsed, problems = _parse_checked(text, shown)
+    if parsed is None:
+        return None, problems
+    node, data, where = parsed
     if node is None:
         return None, [Problem(shown, "the file is empty; a scenario needs at least 'name' and 'region'", 1)]
     if not isinstance(data, dict):
@@ -94,6 +92,24 @@ def read_yaml(shown: str) -> tuple[Doc | None, list[Problem]]:
                    f" not {_yaml_kind(data)}")
         return None, [Problem(shown, message, node.start_mark.line + 1)]
     return Doc(shown, data, where, [shown]), problems
+
+
+def safe_load(text: str, shown: str) -> tuple[Any, list[Problem]]:
+    """YAML text to Python data within the same limits (depth, alias expansion) as a
+    scenario; None and the problem when it is invalid or too large (region.yaml)."""
+    parsed, problems = _parse_checked(text, shown)
+    return (None if parsed is None else parsed[1]), problems
+
+
+def _parse_checked(text: str, shown: str):
+    """((node, data, lines), duplicate-key problems), or (None, the problem that stopped it)."""
+    try:
+        node, data, where, problems = _parse(text, shown)
+    except yaml.YAMLError as exc:
+        return None, [_yaml_syntax_problem(shown, exc)]
+    except _TooLarge as exc:
+        return None, [Problem(shown, str(exc), exc.line)]
+    return (node, data, where), problems
 
 
 def _read_text(shown: str) -> tuple[str, Problem | None]:

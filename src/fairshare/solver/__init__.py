@@ -37,11 +37,9 @@ def solve_model(model: pyo.ConcreteModel, time_limit_s: float | None = None, thr
         return solve_generating_rows(model, time_limit_s, threads, method)
     t0 = time.perf_counter()
     lp = compile_model(model)
-    try:
-        h = highs.new_highs(time_limit_s, threads, method)
-        highs.pass_lp(h, lp)
-    except HighsRefused as exc:
-        return highs.refused(exc, lp)
+    h, refused = highs.start(lp, time_limit_s, threads, method)
+    if refused is not None:
+        return refused
     t1 = time.perf_counter()
     status, text = highs.run(h)
     return highs.finish(h, lp, model, status, text, build_s=t1 - t0,

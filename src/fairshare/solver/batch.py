@@ -18,7 +18,7 @@ def minimise_each(A: sp.csr_array, row_hi: np.ndarray, col_hi: np.ndarray,
     Returns the optimal objective per row (nan where not optimal, or where the answer
     fails the feasibility check of :func:`highs.finish`).
     """
-    h = highs.new_highs()
+    h = highs.new_highs(interruptible=False)
     n = A.shape[1]
     lp = LpArrays(A=sp.csc_array(A), c=np.zeros(n), offset=0.0,
                   row_lo=np.full(A.shape[0], -INF), row_hi=np.asarray(row_hi, dtype=float),

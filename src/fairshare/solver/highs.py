@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class HighsRefused(Exception):
     """A HiGHS call returned an error status (the model or an option was refused)."""
 
 
+@functools.lru_cache(maxsize=1)
 def highs_version() -> str:
     h = _highs()
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
@@ -116,8 +118,12 @@ def get_option(h: highspy.Highs, name: str):
 
 
 def new_highs(time_limit_s: float | None = None, threads: int = 0,
-              method: str = "choose") -> highspy.Highs:
-    """A silent HiGHS instance that stops when the process is interrupted."""
+              method: str = "choose", interruptible: bool = True) -> highspy.Highs:
+    """A silent HiGHS instance that stops when the process is interrupted.
+
+    ``interruptible=False`` is for batches of tiny LPs (MTFR): Python regains control
+    between them within milliseconds anyway, and the solver thread and interrupt
+    callbacks would cost more than the LPs."""
     h = _highs()
     set_option(h, "output_flag", False)
     if time_limit_s:
@@ -125,7 +131,7 @@ def new_highs(time_limit_s: float | None = None, threads: int = 0,
     if threads:
         set_option(h, "threads", int(threads))
     set_option(h, "solver", method)
-    h.HandleUserInterrupt = True  # cancelSolve() then stops simplex and IPM at their next check
+    h.HandleUserInterrupt = interruptible  # cancelSolve() stops simplex and IPM at their next check
     return h
 
 
@@ -154,6 +160,18 @@ def pass_lp(h: highspy.Highs, lp: LpArrays) -> None:
                             lp.hessian_diag[nz]), "HiGHS refused the quadratic cost")
 
 
+def start(lp: LpArrays, time_limit_s: float | None = None, threads: int = 0,
+          method: str = "choose") -> tuple[highspy.Highs | None, SolveOutcome | None]:
+    """(HiGHS holding ``lp``, None), or (None, the outcome) when HiGHS refuses an option or
+    the model."""
+    try:
+        h = new_highs(time_limit_s, threads, method)
+        pass_lp(h, lp)
+    except HighsRefused as exc:
+        return None, refused(exc, lp)
+    return h, None
+
+
 def run(h: highspy.Highs) -> tuple[Status, str]:
     """Run HiGHS and map its model status (HiGHS's own words second); never raises, but
     passes on Ctrl-C (or the CLI's SIGTERM) once HiGHS has been asked to stop.
@@ -161,20 +179,25 @@ def run(h: highspy.Highs) -> tuple[Status, str]:
     When presolve cannot tell infeasible from unbounded, solve once more without it to
     find out, then put presolve back as it was.
     """
+    go = _run_interruptibly if h.HandleUserInterrupt else _run_plain
     try:
-        _run_interruptibly(h)
+        go(h)
         ms = h.getModelStatus()
         if ms == highspy.HighsModelStatus.kUnboundedOrInfeasible:
             presolve = get_option(h, "presolve")
             set_option(h, "presolve", "off")
             try:
-                _run_interruptibly(h)
+                go(h)
             finally:
                 set_option(h, "presolve", presolve)
             ms = h.getModelStatus()
         return _HIGHS_STATUS.get(ms, Status.ERROR), h.modelStatusToString(ms)
     except Exception as exc:  # a HiGHS failure is an outcome, not a crash
         return Status.ERROR, f"HiGHS raised: {exc}"
+
+
+def _run_plain(h: highspy.Highs) -> None:
+    check(h.run(), "HiGHS stopped with an error")
 
 
 def _run_interruptibly(h: highspy.Highs) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import pyomo.core as pyo
 
 from fairshare.solver import highs
-from fairshare.solver.highs import FEASIBILITY_TOL, HighsRefused, SolveOutcome, Status
+from fairshare.solver.highs import FEASIBILITY_TOL, SolveOutcome, Status
 from fairshare.solver.lp import append_rows, block_columns, compile_model
 
 ROWGEN_FIRST = 200       # rows to start from: the largest exceedances at zero reduction
@@ -40,11 +40,9 @@ def solve_generating_rows(model: pyo.ConcreteModel, time_limit_s: float | None =
         append_rows(lp, b, first)
         kept[id(b)][first] = True
     cols = {id(b): block_columns(lp, b) for b in lazy}
-    try:
-        h = highs.new_highs(time_limit_s, threads, method)
-        highs.pass_lp(h, lp)
-    except HighsRefused as exc:
-        return highs.refused(exc, lp)
+    h, refused = highs.start(lp, time_limit_s, threads, method)
+    if refused is not None:
+        return refused
     t1 = time.perf_counter()
     rounds, added_total, status, text = 0, 0, Status.ERROR, ""
     while rounds < ROWGEN_MAX_ROUNDS:
