@@ -1,11 +1,22 @@
-"""An independent formulation of fairshare's LP, for checking optima.
+"""An independent formulation of fairshare's LP: the one oracle of the tests.
 
-Built straight from the region's CSV tables with pandas and
-``scipy.optimize.linprog``, written row by row from DESIGN §2 without any
-fairshare code: the application shares x[s, m] are the only variables
-(reductions, costs and concentrations are substituted in), every exclusivity
-group and removal-share row is kept (fairshare drops rows that cannot bind), and
-MTFR is its own linprog per receptor.
+Built straight from the region's tables (CSV, or Parquet where a ``.parquet`` file is
+there) with pandas and ``scipy.optimize.linprog``, written row by row from the
+module docstrings of ``fairshare.families`` without any fairshare code: the
+application shares x[s, m] are the only variables (reductions, costs and
+concentrations are substituted in), every exclusivity group and removal-share row is
+kept (fairshare drops rows that cannot bind), and MTFR is its own linprog per
+receptor.
+
+Optional tables: ``applicability`` (else each measure's ``max_application``),
+``receptors`` (else the receptors are the cities; its ``population`` weights exposure
+targets), ``transport`` and ``concentrations`` (a region without them is planned on
+emission caps only).
+
+Entry points: ``solve_independently(region_dir, scenario_dict)`` -> (linprog status,
+least cost in CNY/yr or None, the linprog result); ``Region(folder, year)`` with
+``mtfr(q, r)``, ``conc_row(q, r)``, ``concentration(q, r, x)`` and ``city_cost_row(s)``
+to read a solution ``x`` (ordered as ``Region.vars``: every city, then every measure).
 """
 
 from __future__ import annotations
@@ -16,81 +27,126 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+CNY_PER_MCNY = 1e6  # the LP's costs are in million CNY/yr
+
+
+def read_table(folder: Path, name: str) -> pd.DataFrame | None:
+    """``name.parquet`` if it is there, else ``name.csv``; None if neither (optional table)."""
+    parquet, csv = Path(folder) / f"{name}.parquet", Path(folder) / f"{name}.csv"
+    if parquet.exists():
+        return pd.read_parquet(parquet)
+    if csv.exists():
+        return pd.read_csv(csv)
+    return None
+
+
+def of_year(table: pd.DataFrame | None, year: int | None) -> pd.DataFrame | None:
+    """The rows of ``year`` (the first year if None); a table without a year column as it is."""
+    if table is None or "year" not in table.columns:
+        return table
+    return table[table["year"] == (year if year is not None else table["year"].min())]
+
 
 class Region:
-    def __init__(self, folder: Path, year: int | None):
-        read = lambda name: pd.read_csv(Path(folder) / f"{name}.csv")  # noqa: E731
+    def __init__(self, folder: Path, year: int | None = None):
+        read = lambda name: read_table(folder, name)  # noqa: E731
         self.cities = read("cities").astype({"city": str}).set_index("city")
-        em = read("emissions")
-        conc = read("concentrations")
-        if "year" in em.columns:
-            em = em[em["year"] == (year if year is not None else em["year"].min())]
-        if "year" in conc.columns:
-            conc = conc[conc["year"] == (year if year is not None else conc["year"].min())]
+        em = of_year(read("emissions"), year)
         self.emission_t = em.groupby(["city", "sector", "pollutant"])["emission_t"].sum().to_dict()
-        self.measures = read("measures").set_index("measure")
-        eff = read("efficiencies")
-        self.eff = {(r.measure, r.pollutant): r.efficiency for r in eff.itertuples()}
         self.pollutants = sorted(set(em["pollutant"]))
-        self.transport = {(r.metric, r.receptor, r.source, r.pollutant): r.coef_ugm3_per_kt
-                          for r in read("transport").itertuples()}
-        self.c0 = {(r.metric, r.receptor): r.baseline_ugm3 for r in conc.itertuples()}
-        path = Path(folder) / "applicability.csv"
-        self.app = ({(r.city, r.measure): r.max_application for r in pd.read_csv(path).itertuples()}
-                    if path.exists() else {})
+        self.measures = read("measures").set_index("measure")
         self.sector = self.measures["sector"].to_dict()
+        self.eff = {(r.measure, r.pollutant): r.efficiency
+                    for r in read("efficiencies").itertuples()}
+        app = read("applicability")
+        self.app = {} if app is None else \
+            {(r.city, r.measure): r.max_application for r in app.itertuples()}
+        # Air quality (both tables optional: a region planned on emission caps only).
+        tr = read("transport")
+        self.transport = {} if tr is None else \
+            {(r.metric, r.receptor, r.source, r.pollutant): r.coef_ugm3_per_kt
+             for r in tr.itertuples()}
+        conc = of_year(read("concentrations"), year)
+        self.c0 = {} if conc is None else \
+            {(r.metric, r.receptor): r.baseline_ugm3 for r in conc.itertuples()}
+        # Receptor population (exposure weights): receptors.csv, else the cities' population.
+        rec = read("receptors")
+        people = self.cities["population"] if rec is None else \
+            rec.astype({"receptor": str}).set_index("receptor")["population"]
+        self.population = people.to_dict()
         self.vars = [(s, m) for s in self.cities.index for m in self.measures.index]
         self.col = {v: j for j, v in enumerate(self.vars)}
+        self._conc_rows: dict = {}
+        self._technology = None
 
     def E(self, s, k, p) -> float:
         return self.emission_t.get((s, k, p), 0.0)
 
     def upper(self, s, m) -> float:
+        """Largest share of m in s; 0 where s has none of m's reference pollutant to treat."""
         row = self.measures.loc[m]
         if self.E(s, row.sector, row.ref_pollutant) <= 0:
             return 0.0
         return self.app.get((s, m), row.max_application)
 
     def cost_mcny(self, s, m) -> float:
+        """Cost of x[s, m] = 1: f_s * cost per t of ref * E[s, k(m), ref] * eff[m, ref]."""
         row = self.measures.loc[m]
         f = self.cities.loc[s].get("cost_factor", 1.0)
+        f = 1.0 if pd.isna(f) else f
         return f * row.cost_cny_per_t * self.E(s, row.sector, row.ref_pollutant) * \
-            self.eff.get((m, row.ref_pollutant), 0.0) / 1e6
+            self.eff.get((m, row.ref_pollutant), 0.0) / CNY_PER_MCNY
 
     def removal_kt(self, s, m, p) -> float:
         return self.E(s, self.sector[m], p) * self.eff.get((m, p), 0.0) / 1000
 
     def conc_row(self, q, r) -> np.ndarray:
         """Coefficients a with C[q, r] = C0[q, r] - a·x."""
-        a = np.zeros(len(self.vars))
-        for (s, m), j in self.col.items():
-            a[j] = sum(self.transport.get((q, r, s, p), 0.0) * self.removal_kt(s, m, p)
-                       for p in self.pollutants)
-        return a
+        if (q, r) not in self._conc_rows:
+            a = np.zeros(len(self.vars))
+            for (s, m), j in self.col.items():
+                a[j] = sum(self.transport.get((q, r, s, p), 0.0) * self.removal_kt(s, m, p)
+                           for p in self.pollutants)
+            self._conc_rows[q, r] = a
+        return self._conc_rows[q, r]
+
+    def concentration(self, q, r, x) -> float:
+        """C[q, r] of the plan x, µg/m³."""
+        return self.c0[q, r] - self.conc_row(q, r) @ x
+
+    def city_cost_row(self, s) -> np.ndarray:
+        """Coefficients of city s's cost (million CNY/yr) in x."""
+        row = np.zeros(len(self.vars))
+        for m in self.measures.index:
+            row[self.col[s, m]] = self.cost_mcny(s, m)
+        return row
 
     def technology(self):
         """Exclusivity and removal-share rows: (A, b) with A x <= b."""
-        A, b = [], []
-        for s in self.cities.index:
-            for (k, g), grp in self.measures.groupby(["sector", "group"]):
-                row = np.zeros(len(self.vars))
-                for m in grp.index:
-                    row[self.col[s, m]] = 1.0
-                A.append(row)
-                b.append(1.0)
-            for k, grp in self.measures.groupby("sector"):
-                for p in self.pollutants:
+        if self._technology is None:
+            A, b = [], []
+            for s in self.cities.index:
+                for (k, g), grp in self.measures.groupby(["sector", "group"]):
                     row = np.zeros(len(self.vars))
                     for m in grp.index:
-                        row[self.col[s, m]] = self.eff.get((m, p), 0.0)
+                        row[self.col[s, m]] = 1.0
                     A.append(row)
                     b.append(1.0)
-        return np.array(A), np.array(b)
+                for k, grp in self.measures.groupby("sector"):
+                    for p in self.pollutants:
+                        row = np.zeros(len(self.vars))
+                        for m in grp.index:
+                            row[self.col[s, m]] = self.eff.get((m, p), 0.0)
+                        A.append(row)
+                        b.append(1.0)
+            self._technology = np.array(A), np.array(b)
+        return self._technology
 
     def bounds(self):
         return [(0.0, self.upper(s, m)) for s, m in self.vars]
 
     def mtfr(self, q, r) -> float:
+        """Lowest C[q, r] with every measure at its limit (max a·x over the technology rows)."""
         A, b = self.technology()
         res = linprog(-self.conc_row(q, r), A_ub=A, b_ub=b, bounds=self.bounds(), method="highs")
         assert res.status == 0
@@ -102,9 +158,14 @@ def receptors_of(region: Region, metric: str, spec) -> list:
     return all_r if spec in (None, "all") else list(spec)
 
 
-def solve_independently(region_dir: Path, scenario: dict):
-    """Least cost (CNY/yr) and x of the scenario; ``scenario`` is its resolved dict."""
-    reg = Region(region_dir, scenario.get("year"))
+def solve_independently(region_dir, scenario: dict):
+    """Least cost (CNY/yr) and x of the scenario; ``scenario`` is its resolved dict.
+
+    ``region_dir`` is the region folder, or a :class:`Region` already read (of the
+    scenario's year). Returns (linprog status: 0 optimal, 2 infeasible; the cost or None;
+    the linprog result, whose ``x`` is ordered as ``Region.vars``).
+    """
+    reg = region_dir if isinstance(region_dir, Region) else Region(region_dir, scenario.get("year"))
     A_ub, b_ub = [], []
     A, b = reg.technology()
     A_ub += list(A)
@@ -115,7 +176,7 @@ def solve_independently(region_dir: Path, scenario: dict):
             _cap_row(reg, t, A_ub, b_ub)
         elif t.get("exposure"):
             rs = receptors_of(reg, t["metric"], t.get("receptors"))
-            pop = np.array([reg.cities.loc[r, "population"] for r in rs])
+            pop = np.array([reg.population[r] for r in rs])
             w = pop / pop.sum()
             A_ub.append(sum(wi * reg.conc_row(t["metric"], r) for wi, r in zip(w, rs)) * -1)
             b_ub.append(t["max_ugm3"] - sum(wi * reg.c0[t["metric"], r] for wi, r in zip(w, rs)))
@@ -139,14 +200,7 @@ def solve_independently(region_dir: Path, scenario: dict):
     if scenario.get("objective") == "min_max_burden":
         _min_max_burden_rows(reg, c, A_ub, b_ub)
     res = linprog(c, A_ub=np.array(A_ub), b_ub=np.array(b_ub), bounds=reg.bounds(), method="highs")
-    return res.status, (res.fun * 1e6 if res.status == 0 else None), res
-
-
-def _city_cost_row(reg: Region, s) -> np.ndarray:
-    row = np.zeros(len(reg.vars))
-    for m in reg.measures.index:
-        row[reg.col[s, m]] = reg.cost_mcny(s, m)
-    return row
+    return res.status, (res.fun * CNY_PER_MCNY if res.status == 0 else None), res
 
 
 def _gdp_mcny(reg: Region, s) -> float:
@@ -158,13 +212,13 @@ def _fairness_rows(reg: Region, rule: dict, A_ub: list, b_ub: list) -> None:
     if kind == "burden_cap":
         cities = reg.cities.index if rule.get("cities", "all") == "all" else rule["cities"]
         for s in cities:
-            A_ub.append(_city_cost_row(reg, s))
+            A_ub.append(reg.city_cost_row(s))
             b_ub.append(rule["max_share_of_gdp"] * _gdp_mcny(reg, s))
     elif kind == "burden_band":  # |cost_s - GDP_s/GDP_total * total cost| <= w GDP_s
         total_gdp = sum(_gdp_mcny(reg, s) for s in reg.cities.index)
-        total = sum(_city_cost_row(reg, s) for s in reg.cities.index)
+        total = sum(reg.city_cost_row(s) for s in reg.cities.index)
         for s in reg.cities.index:
-            dev = _city_cost_row(reg, s) - _gdp_mcny(reg, s) / total_gdp * total
+            dev = reg.city_cost_row(s) - _gdp_mcny(reg, s) / total_gdp * total
             for sign in (1, -1):
                 A_ub.append(sign * dev)
                 b_ub.append(rule["width"] * _gdp_mcny(reg, s))
@@ -198,14 +252,14 @@ def _min_max_burden_rows(reg: Region, c, A_ub: list, b_ub: list) -> None:
     A1 = [np.r_[row, 0.0] for row in A_ub]
     b1 = list(b_ub)
     for s in reg.cities.index:
-        A1.append(np.r_[_city_cost_row(reg, s), -_gdp_mcny(reg, s)])
+        A1.append(np.r_[reg.city_cost_row(s), -_gdp_mcny(reg, s)])
         b1.append(0.0)
     res = linprog(np.r_[np.zeros(n), 1.0], A_ub=np.array(A1), b_ub=np.array(b1),
                   bounds=reg.bounds() + [(0, None)], method="highs")
     assert res.status == 0
     beta = res.x[-1] * (1 + 1e-6)
     for s in reg.cities.index:
-        A_ub.append(_city_cost_row(reg, s))
+        A_ub.append(reg.city_cost_row(s))
         b_ub.append(beta * _gdp_mcny(reg, s))
 
 

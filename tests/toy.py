@@ -7,6 +7,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+# The toy's usual target: C_a <= 17 µg/m³, i.e. 5 x_a + x_b >= 3 (least cost: x_a = 0.6,
+# 0.3 M CNY/yr).
+TARGET_A = [{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}]
+
 
 def write_region(folder: Path, *, cities, emissions, measures, efficiencies, transport=None,
                  concentrations=None, applicability=None, receptors=None,

@@ -242,6 +242,7 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ou
     from fairshare import api
     from fairshare import fronts as front_mod
     from fairshare.folders import check_output, write_folder
+    from fairshare.solver import Status
 
     inst = api.prepare(scenario)
     kind = "target" if sweep == "target" else y_axis
@@ -261,6 +262,11 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ou
     shown = ["point", "epsilon", "status", "total_cost_cny", y_col, "non_dominated"]
     click.echo(front[[c for c in shown if c in front]].to_string(index=False))
     click.echo(f"\nfront written to {folder}")
+    if not (front["status"] == "optimal").any():
+        first = front["status"].iloc[0]
+        _fail(f"no point of the front solved: the scenario itself is {first} (its targets and "
+              f"rules, before any bound of the front); `fairshare run` explains why",
+              Status(first).exit_code)
 
 
 def _front_plots(front, folder: Path) -> None:

@@ -76,19 +76,24 @@ def pareto(scenario, y: str = "gini", points: int = 15, sweep: str | None = None
     solver = _persistent(build_model(inst), inst)
     first = point_row(inst, solver.model, solver.solve(), chosen, np.nan)  # loose: least cost
     if first["status"] != Status.OPTIMAL.value:
-        return pd.DataFrame([first])
-    start = chosen.start(first) if chosen.start else first[chosen.column]
-    values = np.linspace(start, chosen.end(inst), points)
-    if workers or scheduler:
+        rows = [first]  # the scenario itself does not solve: one point says so
+    elif workers or scheduler:
         from fairshare.distributed import map_tasks
-        rows = map_tasks(_cold_point, [(base, name, float(v)) for v in values], workers=workers,
-                         scheduler=scheduler, progress=progress, desc=f"pareto {name}")
+        tasks = [(base, name, float(v)) for v in _values(first, inst, chosen, points)]
+        rows = map_tasks(_cold_point, tasks, workers=workers, scheduler=scheduler,
+                         progress=progress, desc=f"pareto {name}")
     else:
-        rows = _warm_points(solver, inst, chosen, values, progress)
+        rows = _warm_points(solver, inst, chosen, _values(first, inst, chosen, points), progress)
     frame = pd.DataFrame(rows)
     frame.insert(0, "point", range(len(frame)))
     frame["non_dominated"] = non_dominated(frame, "total_cost_cny", chosen.column)
     return frame
+
+
+def _values(first: dict, inst: Instance, sweep: Sweep, points: int) -> np.ndarray:
+    """The bounds of the points: from the least-cost plan's value to the sweep's far end."""
+    start = sweep.start(first) if sweep.start else first[sweep.column]
+    return np.linspace(start, sweep.end(inst), points)
 
 
 def _persistent(model, inst: Instance) -> PersistentSolve:
@@ -124,6 +129,8 @@ def non_dominated(points: pd.DataFrame, x: str, y: str) -> pd.Series:
     for the target sweep more ambition, gamma, is better)."""
     from fairshare.plots import non_dominated as both_minimised
 
+    if y not in points:  # no point solved, so no point has the metric
+        return pd.Series(False, index=points.index, name="non_dominated")
     if y != "gamma":
         return both_minimised(points, x, y)
     flipped = points.assign(minus_gamma=-points["gamma"])

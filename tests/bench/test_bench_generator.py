@@ -1,30 +1,18 @@
 """Tests of the benchmark generator (bench/make_region.py) and the LP floor
-(bench/floor.py).  Small sizes only."""
+(bench/floor.py), whose optimum is checked against the independent LP
+(tests/independent.py).  Small sizes only."""
 from __future__ import annotations
-
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from scipy.optimize import linprog
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from conftest import load_bench
+from independent import read_table, solve_independently
 
-
-def _load(name, file):
-    spec = importlib.util.spec_from_file_location(name, BENCH / file)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-mr = _load("fairshare_bench_make_region", "make_region.py")
-fl = _load("fairshare_bench_floor", "floor.py")
+mr = load_bench("make_region")
+fl = load_bench("floor")
 
 COLUMNS = {
     "cities.csv": ["city", "name", "province", "zone", "lat", "lon", "population",
@@ -44,11 +32,6 @@ def _gen(out, **kw):
     scenario = args.pop("scenario", None)
     p = mr.Params(**args)
     return mr.generate(out, p, scenario_path=scenario)
-
-
-def _read(region, stem):
-    f = Path(region) / f"{stem}.parquet"
-    return pd.read_parquet(f) if f.exists() else pd.read_csv(Path(region) / f"{stem}.csv")
 
 
 @pytest.fixture(scope="module")
@@ -137,14 +120,18 @@ def test_parquet_and_csv_same_tables(tmp_path, monkeypatch):
     r2 = fl.solve_floor(tmp_path / "pq", 20)
     assert r1["status"] == r2["status"] == "optimal"
     assert r1["objective_cny"] == pytest.approx(r2["objective_cny"], rel=1e-9)
+    # and so does the independent LP, to the same optimum
+    lp_csv, lp_pq = _linprog_objective(tmp_path / "csv", 20), _linprog_objective(tmp_path / "pq", 20)
+    assert lp_pq == pytest.approx(lp_csv, rel=1e-9)
+    assert lp_pq == pytest.approx(r2["objective_cny"], rel=1e-6)
 
 
 def _check_consistency(out, info):
-    tr = _read(out, "transport")
+    tr = read_table(out, "transport")
     emis = pd.read_csv(out / "emissions.csv").groupby(["city", "pollutant"], as_index=False)["emission_t"].sum()
     m = tr.merge(emis, left_on=["source", "pollutant"], right_on=["city", "pollutant"], validate="m:1")
     anthro = (m["coef_ugm3_per_kt"] * m["emission_t"] / 1000).groupby(m["receptor"]).sum()
-    conc = _read(out, "concentrations").set_index("receptor")["baseline_ugm3"]
+    conc = read_table(out, "concentrations").set_index("receptor")["baseline_ugm3"]
     anthro = anthro.reindex(conc.index)
     bg = pd.Series(info["background"], index=conc.index)
     dropped = conc - anthro - bg                      # contribution of cut-off coefficients
@@ -202,53 +189,12 @@ def test_cli(tmp_path):
 # --------------------------------------------------------------------------- floor vs linprog
 
 def _linprog_objective(region, reduction_pct):
-    """The same LP written independently over x only, from the CSVs, with
-    explicit loops; every removal_limit and exclusivity row is kept."""
-    region = Path(region)
-    cities = pd.read_csv(region / "cities.csv")
-    emis = pd.read_csv(region / "emissions.csv")
-    meas = pd.read_csv(region / "measures.csv")
-    effs = pd.read_csv(region / "efficiencies.csv")
-    tr = _read(region, "transport")
-    conc = _read(region, "concentrations")
-    E = {(r.city, r.sector, r.pollutant): r.emission_t for r in emis.itertuples()}
-    eff = {(r.measure, r.pollutant): r.efficiency for r in effs.itertuples()}
-    T = {(r.receptor, r.source, r.pollutant): r.coef_ugm3_per_kt for r in tr.itertuples()}
-    pols = sorted(set(emis["pollutant"]))
-    var = [(c, m) for c in cities["city"] for m in meas["measure"]]
-    col = {v: j for j, v in enumerate(var)}
-    M = meas.set_index("measure")
-    f = cities.set_index("city")["cost_factor"]
-    c = np.zeros(len(var))
-    ub = np.zeros(len(var))
-    for (city, m), j in col.items():
-        k, ref = M.at[m, "sector"], M.at[m, "ref_pollutant"]
-        c[j] = f[city] * M.at[m, "cost_cny_per_t"] * E[(city, k, ref)] * eff.get((m, ref), 0.0)
-        ub[j] = M.at[m, "max_application"]
-    A, b = [], []
-    for city in cities["city"]:
-        for _, g in meas.groupby(["sector", "group"]):
-            row = np.zeros(len(var))
-            for m in g["measure"]:
-                row[col[(city, m)]] = 1
-            A.append(row); b.append(1.0)
-        for k, g in meas.groupby("sector"):
-            for p in pols:
-                row = np.zeros(len(var))
-                for m in g["measure"]:
-                    row[col[(city, m)]] = eff.get((m, p), 0.0)
-                A.append(row); b.append(1.0)
-    for r in conc.itertuples():
-        row = np.zeros(len(var))
-        for (city, m), j in col.items():
-            k = M.at[m, "sector"]
-            row[j] = -sum(T.get((r.receptor, city, p), 0.0) * E[(city, k, p)] * eff.get((m, p), 0.0)
-                          for p in pols) / 1000
-        A.append(row); b.append(-r.baseline_ugm3 * reduction_pct / 100)
-    res = linprog(c / 1e6, A_ub=np.array(A), b_ub=np.array(b),
-                  bounds=list(zip(np.zeros(len(var)), ub)), method="highs")
-    assert res.status == 0, res.message
-    return res.fun * 1e6
+    """The floor's LP solved by the independent formulation: every receptor's PM2.5
+    reduced by ``reduction_pct`` % of its baseline, at least cost (CNY/yr)."""
+    status, cost_cny, res = solve_independently(
+        region, {"targets": [{"metric": "PM25", "receptors": "all", "reduction_pct": reduction_pct}]})
+    assert status == 0, res.message
+    return cost_cny
 
 
 @pytest.mark.parametrize("kw", [{}, {"receptors": 10}], ids=["cities", "receptors"])

@@ -4,16 +4,13 @@ and the other tasks still succeed."""
 from __future__ import annotations
 
 import pickle
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from toy import two_city_region, write_scenario  # noqa: E402
-
-from fairshare.distributed import (ScenarioTask, TaskError, is_error, map_tasks,  # noqa: E402
+from fairshare.distributed import (ScenarioTask, TaskError, is_error, map_tasks,
                                    solve_summary_row)
+
+from toy import two_city_region, write_scenario
 
 # Two cities, C0 = 20 µg/m³ everywhere, MTFR 14: three feasible targets of rising cost.
 LIMITS = (18.0, 17.0, 16.0)

@@ -3,25 +3,17 @@ warm-started sweep equals cold solves, an infeasible point is a point."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 import fairshare as fs
-from fairshare.cli import main
 from fairshare.fronts import pareto
-
-from toy import two_city_region, write_scenario
-
-TARGET_A = [{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}]
 
 
 @pytest.fixture
-def toy(tmp_path):
-    region = two_city_region(tmp_path / "region")
-    return fs.load_scenario(write_scenario(tmp_path / "toy.yaml", region, targets=TARGET_A))
+def toy(toy_scenario):
+    return fs.load_scenario(toy_scenario())  # target C_a <= 17
 
 
 @pytest.mark.parametrize("y, column", [("gini", "gini_burden"), ("max_burden", "max_burden"),
@@ -65,10 +57,9 @@ def test_target_sweep_runs_from_baseline_to_mtfr(toy):
     assert front.loc[3, "total_cost_cny"] == pytest.approx(1e6)
 
 
-def test_an_infeasible_epsilon_is_reported_not_raised(tmp_path):
-    region = two_city_region(tmp_path / "region", applicability=[
-        {"city": "b", "measure": "m1", "max_application": 0.0}])
-    sc = fs.load_scenario(write_scenario(tmp_path / "s.yaml", region, targets=TARGET_A))
+def test_an_infeasible_epsilon_is_reported_not_raised(tmp_path, toy_region, toy_scenario):
+    region = toy_region(applicability=[{"city": "b", "measure": "m1", "max_application": 0.0}])
+    sc = fs.load_scenario(toy_scenario(tmp_path / "s.yaml", region=region))
     front = pareto(sc, y="gini", points=4, progress=False)
     # b cannot spend anything, so only a plan with all cost in a exists: Gini 0.5 always.
     assert front.status.iloc[0] == "optimal"
@@ -76,9 +67,8 @@ def test_an_infeasible_epsilon_is_reported_not_raised(tmp_path):
     assert front.non_dominated.tolist() == [True, False, False, False]
 
 
-def test_cli_pareto_writes_csv_and_plots(toy, tmp_path):
-    r = CliRunner().invoke(main, ["pareto", str(toy.source_file), "--y", "gini", "--points", "4",
-                                  "-o", str(tmp_path / "out")])
+def test_cli_pareto_writes_csv_and_plots(toy, tmp_path, cli):
+    r = cli("pareto", toy.source_file, "--y", "gini", "--points", "4", "-o", tmp_path / "out")
     assert r.exit_code == 0, r.output
     folder = tmp_path / "out" / "toy-pareto-gini"
     front = pd.read_csv(folder / "pareto.csv")
@@ -87,12 +77,12 @@ def test_cli_pareto_writes_csv_and_plots(toy, tmp_path):
     assert (folder / "pareto.png").exists() and (folder / "pareto.svg").exists()
 
 
-def test_cli_compare(tmp_path):
-    region = two_city_region(tmp_path / "region")
-    a = write_scenario(tmp_path / "a.yaml", region, name="least", targets=TARGET_A)
-    b = write_scenario(tmp_path / "b.yaml", region, name="equal", targets=TARGET_A,
-                       fairness=[{"rule": "burden_band", "width": 0.0}])
-    r = CliRunner().invoke(main, ["compare", str(a), str(b), "-o", str(tmp_path / "out")])
+def test_cli_compare(tmp_path, toy_region, toy_scenario, cli):
+    region = toy_region()
+    a = toy_scenario(tmp_path / "a.yaml", region=region, name="least")
+    b = toy_scenario(tmp_path / "b.yaml", region=region, name="equal",
+                     fairness=[{"rule": "burden_band", "width": 0.0}])
+    r = cli("compare", a, b, "-o", tmp_path / "out")
     assert r.exit_code == 0, r.output
     table = pd.read_csv(tmp_path / "out" / "comparison" / "compare.csv").set_index("scenario")
     assert table.loc["least", "total_cost_bn_cny"] == pytest.approx(3e-4)

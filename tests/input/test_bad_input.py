@@ -20,16 +20,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from fairshare.cli import main
 from fairshare.data import load_region
 from fairshare.errors import InputError
 
-from toy import two_city_region, write_scenario
+from conftest import DATA, invoke
+from toy import TARGET_A, two_city_region, write_scenario
 
-BAD = Path(__file__).parent / "data" / "bad"
-TARGET_A = [{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}]
+BAD = DATA / "bad"
 
 
 # --- editing a region folder the way a planner's spreadsheet would ------------------------
@@ -136,10 +134,6 @@ def both(*edits):
         for e in edits:
             e(folder)
     return edit
-
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def run_case(tmp_path: Path, edit, targets=TARGET_A, **scenario_keys):
@@ -617,5 +611,5 @@ def test_debug_shows_a_traceback_only_for_internal_errors(tmp_path, monkeypatch)
     r = invoke("run", good, "-o", tmp_path / "out2")
     assert r.exit_code == 1 and "internal error: RuntimeError: simulated bug" in r.output
     assert "Traceback" not in r.output
-    r = CliRunner().invoke(main, ["run", str(good), "-o", str(tmp_path / "out2"), "--debug"])
+    r = invoke("run", good, "-o", tmp_path / "out2", "--debug")
     assert r.exit_code == 1 and "Traceback" in r.output

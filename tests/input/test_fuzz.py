@@ -18,12 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fairshare.cli import main
-
+from conftest import invoke
 from toy import two_city_region
 
 TABLES = ("cities", "emissions", "measures", "efficiencies", "transport", "concentrations",
@@ -154,8 +152,7 @@ def test_random_damage_gives_a_clean_outcome(table_edits, scenario_edits):
         scenario = tmp / "fuzz.yaml"
         scenario.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
         with no_hang(HANG_S):
-            r = CliRunner().invoke(main, ["run", str(scenario), "-o", str(tmp / "out"),
-                                          "--no-plots"])
+            r = invoke("run", scenario, "-o", tmp / "out", "--no-plots")
         assert r.exit_code in (0, 2, 3), (r.exit_code, r.output, table_edits, scenario_edits)
         assert "Traceback" not in r.output and "internal error" not in r.output, r.output
         if r.exit_code == 2:

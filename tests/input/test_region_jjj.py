@@ -1,26 +1,26 @@
 """Checks of the embedded jjj-2plus26 region data package.
 
-Pure data checks plus small LPs in scipy (no fairshare imports), so they test
-the data, not the solver code: reproducibility of build_region.py, referential
-integrity, the linear concentration model, calibration to published local
-shares, and the properties the planning scenarios rely on (2030 baseline,
-MTFR, least cost to 35 µg/m³, ozone attainability).
+Pure data checks plus small LPs of the independent formulation (tests/independent.py:
+pandas and scipy linprog, no fairshare code), so they test the data, not the solver
+code: reproducibility of build_region.py, referential integrity, the linear
+concentration model, calibration to published local shares, and the properties the
+planning scenarios rely on (2030 baseline, MTFR, least cost to 35 µg/m³, ozone
+attainability).
 """
 from __future__ import annotations
 
 import subprocess
 import sys
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
 
-REGION = Path(__file__).resolve().parents[1] / "models" / "jjj-2plus26"
+from conftest import REGION_JJJ
+from independent import CNY_PER_MCNY, Region, solve_independently
+
 TABLES = ["cities.csv", "emissions.csv", "measures.csv", "efficiencies.csv",
           "applicability.csv", "transport.csv", "concentrations.csv",
           "background.csv"]
@@ -28,20 +28,18 @@ POLLUTANTS = ["PM25", "SO2", "NOx", "NH3", "VOC"]
 
 
 def read(name: str) -> pd.DataFrame:
-    return pd.read_csv(REGION / name)
+    return pd.read_csv(REGION_JJJ / name)
 
 
 # --------------------------------------------------------------------------
-# a small, independent LP of DESIGN section 2
+# the tables as dense arrays (data checks), and the independent LP
 # --------------------------------------------------------------------------
-class Region:
-    """Dense arrays of the package for one year, and the LP pieces."""
+class Arrays:
+    """Dense arrays of the package for one year: E[s,k,p] (t), T[q][r,s,p] and C0[q][r]."""
 
     def __init__(self, year: int):
         cities = read("cities.csv")
         self.ids = list(cities["city"])
-        self.gdp_cny = cities["gdp_bn_cny"].to_numpy() * 1e9
-        self.f = cities["cost_factor"].to_numpy()
         ci = {c: i for i, c in enumerate(self.ids)}
         pi = {p: i for i, p in enumerate(POLLUTANTS)}
         em = read("emissions.csv")
@@ -52,25 +50,6 @@ class Region:
         for r in em.itertuples():
             E[ci[r.city], ki[r.sector], pi[r.pollutant]] += r.emission_t
         self.E = E
-        meas = read("measures.csv")
-        eff = read("efficiencies.csv")
-        app = read("applicability.csv")
-        self.meas = meas
-        M = len(meas)
-        self.eff = np.zeros((M, len(POLLUTANTS)))
-        mi = {m: i for i, m in enumerate(meas["measure"])}
-        for r in eff.itertuples():
-            self.eff[mi[r.measure], pi[r.pollutant]] = r.efficiency
-        self.a = np.tile(meas["max_application"].to_numpy(), (len(self.ids), 1))
-        for r in app.itertuples():
-            self.a[ci[r.city], mi[r.measure]] = r.max_application
-        self.msec = np.array([ki.get(k, -1) for k in meas["sector"]])
-        self.ref = np.array([pi[p] for p in meas["ref_pollutant"]])
-        # kappa[s,m] = f cu E[s,k(m),ref] eff[m,ref]
-        ksafe = np.where(self.msec >= 0, self.msec, 0)
-        Eref = self.E[:, ksafe, self.ref] * (self.msec >= 0)
-        self.kappa = (self.f[:, None] * meas["cost_cny_per_t"].to_numpy()[None, :]
-                      * Eref * self.eff[np.arange(M), self.ref][None, :])
         tr = read("transport.csv")
         self.T = {}
         for q, g in tr.groupby("metric"):
@@ -82,87 +61,36 @@ class Region:
         conc = conc[conc["year"] == year]
         self.C0 = {q: g.set_index("receptor").loc[self.ids, "baseline_ugm3"].to_numpy()
                    for q, g in conc.groupby("metric")}
-        # variables: x[s,m] for every city and measure, flattened s*M+m
-        self.nx = len(self.ids) * M
-        self.M = M
-
-    # dE[s,p] = sum_m D[s,m,p] x[s,m], D = E[s,k(m),p] eff[m,p]
-    def reduction_matrix(self) -> np.ndarray:
-        ksafe = np.where(self.msec >= 0, self.msec, 0)
-        D = self.E[:, ksafe, :] * self.eff[None, :, :]
-        return D * (self.msec >= 0)[None, :, None]
-
-    def conc_rows(self, q: str) -> np.ndarray:
-        """C[q,r] = C0 - A @ x: returns A (receptors x nx)."""
-        D = self.reduction_matrix()  # s, m, p
-        A = np.einsum("rsp,smp->rsm", self.T[q], D) / 1000.0
-        return A.reshape(len(self.ids), self.nx)
-
-    def structural(self):
-        """Exclusivity and removal-share rows (A_ub x <= 1)."""
-        rows, cols, vals, nrow = [], [], [], 0
-        groups = self.meas.groupby(["sector", "group"]).indices
-        for s in range(len(self.ids)):
-            for idx in groups.values():
-                if len(idx) > 1:
-                    for m in idx:
-                        rows.append(nrow); cols.append(s * self.M + m); vals.append(1.0)
-                    nrow += 1
-            for k in range(len(self.sectors)):
-                ms = np.where(self.msec == k)[0]
-                for p in range(len(POLLUTANTS)):
-                    e = self.eff[ms, p]
-                    if (e > 0).sum() > 1 and e.sum() > 1:
-                        for m, v in zip(ms, e):
-                            if v > 0:
-                                rows.append(nrow); cols.append(s * self.M + m); vals.append(v)
-                        nrow += 1
-        A = coo_matrix((vals, (rows, cols)), shape=(nrow, self.nx)).toarray()
-        return A, np.ones(nrow)
-
-    def bounds(self):
-        return [(0.0, float(u)) for u in self.a.reshape(-1)]
-
-    def solve(self, c, A_extra=None, b_extra=None):
-        A, b = self.structural()
-        if A_extra is not None:
-            A, b = np.vstack([A, A_extra]), np.concatenate([b, b_extra])
-        return linprog(c, A_ub=A, b_ub=b, bounds=self.bounds(), method="highs")
-
-    def mtfr(self, q: str) -> np.ndarray:
-        A = self.conc_rows(q)
-        out = []
-        for r in range(len(self.ids)):
-            res = self.solve(-A[r])
-            assert res.status == 0
-            out.append(self.C0[q][r] + res.fun)
-        return np.array(out)
-
-    def least_cost(self, targets: dict):
-        """targets: {metric: array of limits}; returns the linprog result."""
-        A_rows, b_rows = [], []
-        for q, L in targets.items():
-            A = self.conc_rows(q)
-            A_rows.append(-A)
-            b_rows.append(np.asarray(L) - self.C0[q])
-        scale = 1e-9  # cost in bn CNY for conditioning
-        return self.solve(self.kappa.reshape(-1) * scale,
-                          np.vstack(A_rows), np.concatenate(b_rows))
 
 
 @lru_cache(maxsize=None)
-def region(year: int) -> Region:
-    return Region(year)
+def region(year: int) -> Arrays:
+    return Arrays(year)
+
+
+@lru_cache(maxsize=None)
+def oracle(year: int) -> Region:
+    """The independent LP of the package for one year (x ordered as Region.vars)."""
+    return Region(REGION_JJJ, year)
+
+
+def least_cost(year: int, *targets: dict):
+    """(linprog status: 0 optimal, 2 infeasible; cost in CNY/yr; the linprog result)."""
+    return solve_independently(oracle(year), {"year": year, "targets": list(targets)})
+
+
+def everywhere(metric: str, limit: float) -> dict:
+    return {"metric": metric, "receptors": "all", "max_ugm3": limit}
 
 
 # --------------------------------------------------------------------------
 # (1) reproducibility
 # --------------------------------------------------------------------------
 def test_build_reproduces_tables(tmp_path):
-    subprocess.run([sys.executable, str(REGION / "build_region.py"),
+    subprocess.run([sys.executable, str(REGION_JJJ / "build_region.py"),
                     "--out", str(tmp_path)], check=True)
     for name in TABLES:
-        assert (tmp_path / name).read_bytes() == (REGION / name).read_bytes(), name
+        assert (tmp_path / name).read_bytes() == (REGION_JJJ / name).read_bytes(), name
 
 
 # --------------------------------------------------------------------------
@@ -209,7 +137,7 @@ def test_ids_exist_and_values_in_range():
             & (tr["receptor"] == tr["source"])]
     neg = set(o3.loc[o3["coef_ugm3_per_kt"] < 0, "receptor"])
     assert {"beijing", "tianjin"} <= neg
-    yml = yaml.safe_load((REGION / "region.yaml").read_text(encoding="utf-8"))
+    yml = yaml.safe_load((REGION_JJJ / "region.yaml").read_text(encoding="utf-8"))
     for key in ("name", "description", "base_year", "units", "sources", "notes"):
         assert key in yml, key
 
@@ -295,8 +223,8 @@ def test_2030_pm25_baseline_mostly_above_35():
 
 
 def test_pm25_mtfr():
-    R = region(2030)
-    m = R.mtfr("PM25")
+    R, lp = region(2030), oracle(2030)
+    m = np.array([lp.mtfr("PM25", r) for r in R.ids])
     ids = R.ids
     assert m.max() <= 28.5
     assert m[ids.index("beijing")] <= 25.0
@@ -305,26 +233,26 @@ def test_pm25_mtfr():
 
 
 def test_least_cost_to_35():
-    R = region(2030)
-    res = R.least_cost({"PM25": np.full(len(R.ids), 35.0)})
-    assert res.status == 0
-    total_bn = res.fun
+    lp = oracle(2030)
+    status, cost_cny, res = least_cost(2030, everywhere("PM25", 35.0))
+    assert status == 0
+    total_bn = cost_cny / 1e9
     assert 5 <= total_bn <= 150, total_bn
-    gdp_bn = R.gdp_cny.sum() / 1e9
+    gdp_cny = lp.cities["gdp_bn_cny"].to_numpy() * 1e9
+    gdp_bn = gdp_cny.sum() / 1e9
     assert total_bn / gdp_bn <= 0.006
     x = res.x
-    cost_city = (R.kappa.reshape(-1) * x).reshape(len(R.ids), R.M).sum(axis=1)
-    burden = cost_city / R.gdp_cny
+    cost_city = np.array([lp.city_cost_row(s) @ x for s in lp.cities.index]) * CNY_PER_MCNY
+    burden = cost_city / gdp_cny
     assert burden.max() > 3 * np.median(burden[burden > 0])
     # the solution meets every target
-    C = R.C0["PM25"] - R.conc_rows("PM25") @ x
+    C = np.array([lp.concentration("PM25", r, x) for r in lp.cities.index])
     assert C.max() <= 35.0 + 1e-6
     # Beijing 30 is also feasible
-    L = np.full(len(R.ids), 35.0)
-    L[R.ids.index("beijing")] = 30.0
-    assert R.least_cost({"PM25": L}).status == 0
+    beijing_30 = {"metric": "PM25", "receptors": ["beijing"], "max_ugm3": 30.0}
+    assert least_cost(2030, everywhere("PM25", 35.0), beijing_30)[0] == 0
     # 10 everywhere is infeasible
-    assert R.least_cost({"PM25": np.full(len(R.ids), 10.0)}).status == 2
+    assert least_cost(2030, everywhere("PM25", 10.0))[0] == 2
 
 
 def test_ozone_2030_and_attainability():
@@ -332,8 +260,7 @@ def test_ozone_2030_and_attainability():
     o3 = R.C0["O3"]
     assert np.median(o3) >= 160 and o3.max() <= 205
     assert (o3 > 160).sum() >= 14
-    res = R.least_cost({"O3": np.full(len(R.ids), 160.0)})
-    assert res.status == 0
-    both = R.least_cost({"O3": np.full(len(R.ids), 160.0),
-                         "PM25": np.full(len(R.ids), 35.0)})
-    assert both.status == 0
+    status, _, _ = least_cost(2030, everywhere("O3", 160.0))
+    assert status == 0
+    both, _, _ = least_cost(2030, everywhere("O3", 160.0), everywhere("PM25", 35.0))
+    assert both == 0

@@ -8,9 +8,7 @@ streamed Parquet transport table gives the same problems as the DataFrame path.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,19 +23,8 @@ from fairshare.data import load_region
 from fairshare.errors import InputError
 from fairshare.tables import MAX_COEFFICIENT, TABLES
 
+from conftest import REGION_JJJ, load_bench
 from toy import two_city_region
-
-ROOT = Path(__file__).resolve().parents[1]
-JJJ = ROOT / "models" / "jjj-2plus26"
-
-
-def _bench_generator():
-    spec = importlib.util.spec_from_file_location("fairshare_bench_make_region_limits",
-                                                  ROOT / "bench" / "make_region.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def load_errors(folder, **kw) -> tuple[list, list]:
@@ -58,7 +45,7 @@ def set_column(folder: Path, table: str, column: str, values: dict[int, object])
 
 @pytest.mark.parametrize("year", [2020, 2030])
 def test_the_shipped_region_loads_without_warnings(year):
-    assert load_region(JJJ, year).warnings == ()
+    assert load_region(REGION_JJJ, year).warnings == ()
 
 
 @pytest.mark.parametrize("kw", [dict(cities=1, seed=3), dict(cities=6, seed=7),
@@ -66,7 +53,7 @@ def test_the_shipped_region_loads_without_warnings(year):
                                 dict(cities=5, receptors=300, seed=5, fmt="parquet")],
                          ids=["1-city", "6-cities", "40-cities", "receptors"])
 def test_synthetic_regions_load_without_warnings(tmp_path, kw):
-    mr = _bench_generator()
+    mr = load_bench("make_region")
     mr.generate(tmp_path / "syn", mr.Params(**kw))
     assert load_region(tmp_path / "syn").warnings == ()
 
@@ -271,7 +258,7 @@ def test_only_the_files_read_are_hashed(tmp_path):
 
 def test_a_region_without_transport_and_concentrations_loads(tmp_path):
     region = tmp_path / "caps-only"
-    shutil.copytree(JJJ, region)
+    shutil.copytree(REGION_JJJ, region)
     (region / "transport.csv").unlink()
     (region / "concentrations.csv").unlink()
     d = load_region(region, 2030)

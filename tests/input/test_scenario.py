@@ -30,8 +30,10 @@ from fairshare.scenario import (
     scenario_json_schema,
 )
 
-DATA = Path(__file__).parent / "data" / "scenarios"
-TOY_REGION = (DATA / "toy-region").resolve()
+from conftest import DATA
+
+FIXTURES = DATA / "scenarios"
+TOY_REGION = (FIXTURES / "toy-region").resolve()
 
 
 def line_of(path: Path, needle: str) -> int:
@@ -68,7 +70,7 @@ def design_example(tmp_path: Path) -> Path:
     (tmp_path / "models" / "jjj-2plus26").mkdir(parents=True)
     target = tmp_path / "scenarios" / "jjj-2030-equal-burden.yaml"
     target.parent.mkdir()
-    shutil.copy(DATA / "design_example.yaml", target)
+    shutil.copy(FIXTURES / "design_example.yaml", target)
     return target
 
 
@@ -102,7 +104,7 @@ def test_scenario_is_frozen(design_example: Path):
 
 
 def test_minimal_file_takes_the_defaults():
-    sc = load_scenario(DATA / "minimal.yaml")
+    sc = load_scenario(FIXTURES / "minimal.yaml")
     assert sc.region == TOY_REGION
     assert (sc.targets, sc.fairness, sc.year, sc.description) == ([], [], None, "")
     assert sc.objective.kind == "min_cost" and sc.cost_model == "linear"
@@ -110,7 +112,7 @@ def test_minimal_file_takes_the_defaults():
 
 
 def test_every_rule_and_the_weighted_objective_load():
-    sc = load_scenario(DATA / "every_rule.yaml")
+    sc = load_scenario(FIXTURES / "every_rule.yaml")
 
     assert sc.targets[0].receptors == ["beijing", "120000"]  # numeric ids become text
     assert [f.rule for f in sc.fairness] == [
@@ -146,8 +148,8 @@ def test_resolved_dict_is_json_and_loads_back_to_the_same_scenario(design_exampl
 
 
 def test_extends_chain_overrides_values_replaces_lists_and_keeps_region_of_declaring_file():
-    child = load_scenario(DATA / "roadmap" / "options" / "child.yaml")
-    base = load_scenario(DATA / "roadmap" / "base.yaml")
+    child = load_scenario(FIXTURES / "roadmap" / "options" / "child.yaml")
+    base = load_scenario(FIXTURES / "roadmap" / "base.yaml")
 
     assert child.name == "roadmap-2030"
     assert child.year == 2030 and base.year == 2025
@@ -164,12 +166,12 @@ def test_extends_chain_overrides_values_replaces_lists_and_keeps_region_of_decla
 
 
 def test_locate_and_loaded_files_follow_the_extends_chain():
-    child_path = DATA / "roadmap" / "options" / "child.yaml"
-    base_path = DATA / "roadmap" / "base.yaml"
+    child_path = FIXTURES / "roadmap" / "options" / "child.yaml"
+    base_path = FIXTURES / "roadmap" / "base.yaml"
     sc = load_scenario(child_path)
 
     assert sc.loaded_files == (
-        child_path.resolve(), (DATA / "roadmap" / "options" / "middle.yaml").resolve(), base_path.resolve(),
+        child_path.resolve(), (FIXTURES / "roadmap" / "options" / "middle.yaml").resolve(), base_path.resolve(),
     )
     file, line = sc.locate("targets[0].gap_closure")
     assert (file, line) == (str(child_path), line_of(child_path, "gap_closure: 0.5"))
@@ -181,32 +183,32 @@ def test_locate_and_loaded_files_follow_the_extends_chain():
 
 
 def test_region_set_by_the_child_is_relative_to_the_child():
-    sc = load_scenario(DATA / "roadmap" / "options" / "own_region.yaml")
+    sc = load_scenario(FIXTURES / "roadmap" / "options" / "own_region.yaml")
     assert sc.region == TOY_REGION  # written ../../toy-region in roadmap/options/
 
 
 def test_problem_in_a_base_file_names_the_base_file_and_line():
-    problems = problems_of(DATA / "roadmap" / "options" / "child_of_bad_base.yaml")
+    problems = problems_of(FIXTURES / "roadmap" / "options" / "child_of_bad_base.yaml")
 
     p = only_problem_at(problems, "targets[0].max_ugm3")
-    assert Path(p.file).resolve() == (DATA / "roadmap" / "bad_base.yaml").resolve()
-    assert p.row == line_of(DATA / "roadmap" / "bad_base.yaml", "max_ugm3: -1")
+    assert Path(p.file).resolve() == (FIXTURES / "roadmap" / "bad_base.yaml").resolve()
+    assert p.row == line_of(FIXTURES / "roadmap" / "bad_base.yaml", "max_ugm3: -1")
     assert len(problems) == 1
 
 
 def test_extends_cycle_names_the_files_in_it():
-    path = DATA / "cycle_a.yaml"
+    path = FIXTURES / "cycle_a.yaml"
     problems = problems_of(path)
 
     p = only_problem_at(problems, "extends")
     assert "cycle" in p.message
     assert "cycle_a.yaml" in p.message and "cycle_b.yaml" in p.message
     assert Path(p.file).name == "cycle_b.yaml"
-    assert p.row == line_of(DATA / "cycle_b.yaml", "extends:")
+    assert p.row == line_of(FIXTURES / "cycle_b.yaml", "extends:")
 
 
 def test_missing_base_file_is_named():
-    path = DATA / "missing_base.yaml"
+    path = FIXTURES / "missing_base.yaml"
     p = only_problem_at(problems_of(path), "extends")
     assert p.file == str(path)
     assert p.row == line_of(path, "extends:")
@@ -214,7 +216,7 @@ def test_missing_base_file_is_named():
 
 
 def test_child_needs_its_own_name():
-    path = DATA / "roadmap" / "options" / "unnamed.yaml"
+    path = FIXTURES / "roadmap" / "options" / "unnamed.yaml"
     p = only_problem_at(problems_of(path), "name")
     assert p.file == str(path)
     assert p.row == line_of(path, "extends:")
@@ -225,14 +227,14 @@ def test_child_needs_its_own_name():
 
 
 def test_misspelt_top_level_key():
-    path = DATA / "typo_top_key.yaml"
+    path = FIXTURES / "typo_top_key.yaml"
     p = only_problem_at(problems_of(path), "taregts")
     assert p.file == str(path)
     assert p.row == line_of(path, "taregts:")
     assert "unknown key 'taregts'" in p.message and "did you mean 'targets'?" in p.message
 
 
-BAD_TARGETS = DATA / "bad_targets.yaml"
+BAD_TARGETS = FIXTURES / "bad_targets.yaml"
 
 
 @pytest.mark.parametrize(
@@ -263,7 +265,7 @@ def test_bad_targets_gives_one_problem_per_bad_entry():
 
 
 def test_bad_fairness_rule_name():
-    path = DATA / "bad_rule.yaml"
+    path = FIXTURES / "bad_rule.yaml"
     p = only_problem_at(problems_of(path), "fairness[1].rule")
     assert p.row == line_of(path, "rule: burden_cp")
     assert "'burden_cp' is not a fairness rule" in p.message
@@ -271,14 +273,14 @@ def test_bad_fairness_rule_name():
 
 
 def test_bad_objective():
-    path = DATA / "bad_objective.yaml"
+    path = FIXTURES / "bad_objective.yaml"
     p = only_problem_at(problems_of(path), "objective")
     assert p.row == line_of(path, "objective:")
     assert "'min_csot'" in p.message and "did you mean 'min_cost'?" in p.message
 
 
 def test_invalid_yaml_gives_line_and_column():
-    path = DATA / "invalid_yaml.yaml"
+    path = FIXTURES / "invalid_yaml.yaml"
     (p,) = problems_of(path)
     row = line_of(path, "Fair: share")
     column = path.read_text(encoding="utf-8").splitlines()[row - 1].index(": share") + 1
@@ -287,7 +289,7 @@ def test_invalid_yaml_gives_line_and_column():
 
 
 def test_missing_region_folder():
-    path = DATA / "missing_region.yaml"
+    path = FIXTURES / "missing_region.yaml"
     p = only_problem_at(problems_of(path), "region")
     assert p.row == line_of(path, "region:")
     assert "toy-regoin" in p.message and "does not exist" in p.message
@@ -302,7 +304,7 @@ def test_name_must_be_a_safe_folder_name(tmp_path: Path, name: str):
 
 
 def test_several_problems_are_reported_together():
-    path = DATA / "several_problems.yaml"
+    path = FIXTURES / "several_problems.yaml"
     problems = problems_of(path)
 
     expected = {
@@ -321,7 +323,7 @@ def test_several_problems_are_reported_together():
     "fixture, phrase", [("empty.yaml", "the file is empty"), ("top_list.yaml", "must be a mapping")]
 )
 def test_top_level_must_be_a_mapping(fixture: str, phrase: str):
-    (p,) = problems_of(DATA / fixture)
+    (p,) = problems_of(FIXTURES / fixture)
     assert phrase in p.message
 
 
@@ -406,7 +408,7 @@ def test_duplicate_key_is_reported(tmp_path: Path):
 
 
 def test_missing_scenario_file():
-    (p,) = problems_of(DATA / "no_such_file.yaml")
+    (p,) = problems_of(FIXTURES / "no_such_file.yaml")
     assert "does not exist" in p.message
 
 
@@ -423,8 +425,8 @@ def test_json_schema_describes_the_file(design_example: Path):
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     for fixture in ("design_example.yaml", "every_rule.yaml", "roadmap/options/child.yaml"):
-        validator.validate(yaml.safe_load((DATA / fixture).read_text(encoding="utf-8")))
-    assert not validator.is_valid(yaml.safe_load((DATA / "typo_top_key.yaml").read_text(encoding="utf-8")))
+        validator.validate(yaml.safe_load((FIXTURES / fixture).read_text(encoding="utf-8")))
+    assert not validator.is_valid(yaml.safe_load((FIXTURES / "typo_top_key.yaml").read_text(encoding="utf-8")))
     assert not validator.is_valid({"name": "x", "region": "r", "objective": "min_csot"})
     assert not validator.is_valid({"name": "x"})
 

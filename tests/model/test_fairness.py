@@ -15,9 +15,7 @@ import fairshare as fs
 from fairshare.results import gini
 from fairshare.solver import Status
 
-from toy import city, measure, two_city_region, write_scenario
-
-TARGET_A = [{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}]
+from toy import TARGET_A, city, measure, two_city_region, write_scenario
 
 
 def run(tmp_path, region_kw=None, targets=TARGET_A, **scenario):
@@ -242,12 +240,9 @@ def test_quadratic_qp_with_a_cost_rule_is_an_input_error(tmp_path):
         fs.solve(fs.load_scenario(path))
 
 
-def test_every_rule_together_on_the_shipped_region():
+def test_every_rule_together_on_the_shipped_region(shipped_scenario):
     """All rules at once on the 2+26 region: solves, and each holds in the solution."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    sc = fs.load_scenario(root / "scenarios" / "jjj-2030-least-cost.yaml")
+    sc = fs.load_scenario(shipped_scenario("jjj-2030-least-cost"))
     rules = [{"rule": "burden_cap", "max_share_of_gdp": 0.012},
              {"rule": "equal_reduction", "pollutant": "NOx", "min_pct": 5},
              {"rule": "unified_standard", "measure": "dust_control", "min_application": 0.2},

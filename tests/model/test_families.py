@@ -13,6 +13,7 @@ import pytest
 import fairshare as fs
 from fairshare.solver import Status
 
+from independent import solve_independently
 from toy import city, measure, two_city_region, write_region, write_scenario
 
 
@@ -80,6 +81,31 @@ def test_population_weighted_exposure(tmp_path):
                                  "max_ugm3": 18.5}])
     assert app(res, "a") == pytest.approx(0.5)
     assert res.total_cost == pytest.approx(250_000)
+
+
+def test_exposure_weighted_by_the_receptors_table(tmp_path):
+    # Receptors r1 (3 M people, next to a) and r2 (1 M, next to b): weights 3/4 and 1/4, so
+    # mean C = 20 - (3/4)(5 x_a + x_b) - (1/4)(x_a + 5 x_b) = 20 - 4 x_a - 2 x_b <= 18:
+    # x_a = 0.5, 0.25 M CNY. (Weighted by the cities' equal populations: x = 2/3, 1/3 M more.)
+    coef = {("r1", "a"): 10.0, ("r1", "b"): 2.0, ("r2", "a"): 2.0, ("r2", "b"): 10.0}
+    region_kw = {
+        "receptors": [{"receptor": "r1", "lat": 39.0, "lon": 116.0, "population": 3e6},
+                      {"receptor": "r2", "lat": 39.5, "lon": 116.5, "population": 1e6}],
+        "transport": [{"metric": "PM25", "receptor": r, "source": s, "pollutant": "PM25",
+                       "coef_ugm3_per_kt": v} for (r, s), v in coef.items()],
+        "concentrations": [{"metric": "PM25", "receptor": r, "baseline_ugm3": 20.0}
+                           for r in ("r1", "r2")]}
+    res, _ = solve_toy(tmp_path, region_kw=region_kw,
+                       targets=[{"metric": "PM25", "exposure": "population_weighted",
+                                 "max_ugm3": 18}])
+    assert res.status == Status.OPTIMAL
+    assert app(res, "a") == pytest.approx(0.5)
+    assert app(res, "b") == pytest.approx(0.0, abs=1e-9)
+    assert res.total_cost == pytest.approx(250_000)
+    # the independent LP reads the same weights from receptors.csv
+    sc = fs.load_scenario(tmp_path / "s.yaml")
+    status, cost_cny, _ = solve_independently(sc.region, sc.resolved_dict())
+    assert status == 0 and cost_cny == pytest.approx(res.total_cost, rel=1e-6)
 
 
 # --- emission caps --------------------------------------------------------------------------

@@ -20,11 +20,8 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from fairshare.cli import main
-
-from toy import two_city_region, write_scenario
+from conftest import REGION_JJJ
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
@@ -95,17 +92,17 @@ def finished_folders(out: Path) -> list[Path]:
 
 
 @pytest.fixture
-def previous(tmp_path):
+def previous(tmp_path, toy_region, toy_scenario, cli):
     """A finished result of the scenario, and its files."""
-    region = two_city_region(tmp_path / "region")
-    scenario = write_scenario(tmp_path / "toy.yaml", region, name="toy",
-                              targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}])
+    region = toy_region()
+    scenario = toy_scenario(region=region, name="toy",
+                            targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}])
     out = tmp_path / "results"
-    r = CliRunner().invoke(main, ["run", str(scenario), "-o", str(out), "--no-plots"])
+    r = cli("run", scenario, "-o", out, "--no-plots")
     assert r.exit_code == 0, r.output
     # the next runs differ (a tighter target), so a replaced result would show
-    write_scenario(scenario, region, name="toy",
-                   targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 16}])
+    toy_scenario(scenario, region=region, name="toy",
+                 targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 16}])
     return scenario, out, snapshot(out / "toy")
 
 
@@ -115,7 +112,7 @@ def assert_previous_intact(out: Path, before: dict[str, bytes]) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_kill_during_the_write_keeps_the_previous_result(tmp_path, previous, seed):
+def test_kill_during_the_write_keeps_the_previous_result(tmp_path, previous, seed, cli):
     scenario, out, before = previous
     rng = random.Random(seed)
     delay = 0.4
@@ -130,14 +127,14 @@ def test_kill_during_the_write_keeps_the_previous_result(tmp_path, previous, see
     assert all(".partial-" in p.name for p in leftovers), leftovers
 
     # the next run replaces the result atomically and removes what the killed run left
-    r = CliRunner().invoke(main, ["run", str(scenario), "-o", str(out), "--overwrite", "--no-plots"])
+    r = cli("run", scenario, "-o", out, "--overwrite", "--no-plots")
     assert r.exit_code == 0, r.output
     assert [p.name for p in out.iterdir()] == ["toy"]
     summary = json.loads((out / "toy/summary.json").read_text())
     assert summary["scenario_resolved"]["targets"][0]["max_ugm3"] == 16
 
 
-def test_kill_between_the_renames_of_the_portable_swap(tmp_path, previous):
+def test_kill_between_the_renames_of_the_portable_swap(tmp_path, previous, cli):
     """Where the two folders cannot be exchanged in one step, the previous result is moved
     aside first; a kill right then is repaired by the next run, which puts it back."""
     scenario, out, before = previous
@@ -147,13 +144,13 @@ def test_kill_between_the_renames_of_the_portable_swap(tmp_path, previous):
     assert not (out / "toy").exists()
     assert finished_folders(out) == []  # nothing visible looks finished
     # a run without --overwrite puts the previous result back and refuses to replace it
-    r = CliRunner().invoke(main, ["run", str(scenario), "-o", str(out), "--no-plots"])
+    r = cli("run", scenario, "-o", out, "--no-plots")
     assert r.exit_code == 2 and "--overwrite" in r.output, r.output
     assert_previous_intact(out, before)
     assert [p.name for p in out.iterdir()] == ["toy"]
 
 
-def test_overwrite_exchanges_the_folders_in_one_step(tmp_path, previous, monkeypatch):
+def test_overwrite_exchanges_the_folders_in_one_step(tmp_path, previous, monkeypatch, cli):
     """On Linux the previous and the new folder are swapped by one renameat2 call: at no
     moment is there no result."""
     from fairshare import folders
@@ -167,7 +164,7 @@ def test_overwrite_exchanges_the_folders_in_one_step(tmp_path, previous, monkeyp
         calls.append(ok)
         return ok
     monkeypatch.setattr(folders, "_exchange", spy)
-    r = CliRunner().invoke(main, ["run", str(scenario), "-o", str(out), "--overwrite", "--no-plots"])
+    r = cli("run", scenario, "-o", out, "--overwrite", "--no-plots")
     assert r.exit_code == 0, r.output
     assert len(calls) == 1
     if sys.platform.startswith("linux") and calls[0]:
@@ -175,16 +172,14 @@ def test_overwrite_exchanges_the_folders_in_one_step(tmp_path, previous, monkeyp
     assert [p.name for p in out.iterdir()] == ["toy"]
 
 
-def test_shipped_scenario_is_reproducible_byte_for_byte(tmp_path):
+def test_shipped_scenario_is_reproducible_byte_for_byte(tmp_path, shipped_scenario, cli):
     """Two runs of a shipped scenario give the same files byte for byte, except the
     "seconds" timings in summary.json; summary.json names every input by its SHA-256."""
     from fairshare.data import sha256_file
 
-    root = Path(__file__).resolve().parents[1]
-    scenario = root / "scenarios" / "jjj-2030-least-cost.yaml"
+    scenario = shipped_scenario("jjj-2030-least-cost")
     for name in ("one", "two"):
-        r = CliRunner().invoke(main, ["run", str(scenario), "-o", str(tmp_path / name),
-                                      "--no-plots"])
+        r = cli("run", scenario, "-o", tmp_path / name, "--no-plots")
         assert r.exit_code == 0, r.output
     one, two = tmp_path / "one/jjj-2030-least-cost", tmp_path / "two/jjj-2030-least-cost"
     assert sorted(p.name for p in one.iterdir()) == sorted(p.name for p in two.iterdir())
@@ -194,9 +189,8 @@ def test_shipped_scenario_is_reproducible_byte_for_byte(tmp_path):
     s1, s2 = (json.loads((d / "summary.json").read_text()) for d in (one, two))
     assert s1.pop("seconds").keys() == s2.pop("seconds").keys()
     assert json.dumps(s1, sort_keys=True) == json.dumps(s2, sort_keys=True)
-    region = root / "models" / "jjj-2plus26"
     for table in ("cities.csv", "emissions.csv", "measures.csv", "transport.csv"):
-        assert s1["input_sha256"][f"region/{table}"] == sha256_file(region / table)
+        assert s1["input_sha256"][f"region/{table}"] == sha256_file(REGION_JJJ / table)
     assert s1["input_sha256"]["scenario/jjj-2030-least-cost.yaml"] == sha256_file(scenario)
     assert {"fairshare", "pyomo", "highs"} <= set(s1["versions"])
     assert s1["scenario_resolved"]["name"] == "jjj-2030-least-cost"

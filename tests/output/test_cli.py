@@ -10,28 +10,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-
-from fairshare.cli import main
-
-from toy import two_city_region, write_scenario
-
-TARGET_A = [{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}]
 
 
 @pytest.fixture
-def scenario(tmp_path) -> Path:
-    region = two_city_region(tmp_path / "region")
-    return write_scenario(tmp_path / "toy.yaml", region, name="toy", targets=TARGET_A)
+def scenario(toy_scenario) -> Path:
+    return toy_scenario()  # tmp/toy.yaml on tmp/region, target C_a <= 17
 
 
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def test_run_writes_the_results_folder(scenario, tmp_path):
+def test_run_writes_the_results_folder(scenario, tmp_path, cli):
     out = tmp_path / "results"
-    r = invoke("run", scenario, "-o", out)
+    r = cli("run", scenario, "-o", out)
     assert r.exit_code == 0, r.output
     folder = out / "toy"
     assert {p.name for p in folder.iterdir()} >= {"summary.json", "cities.csv", "receptors.csv",
@@ -53,19 +41,19 @@ def test_run_writes_the_results_folder(scenario, tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary folder left
 
 
-def test_existing_result_is_kept_without_overwrite(scenario, tmp_path):
+def test_existing_result_is_kept_without_overwrite(scenario, tmp_path, cli):
     out = tmp_path / "results"
-    assert invoke("run", scenario, "-o", out).exit_code == 0
+    assert cli("run", scenario, "-o", out).exit_code == 0
     before = (out / "toy" / "summary.json").read_bytes()
-    r = invoke("run", scenario, "-o", out)
+    r = cli("run", scenario, "-o", out)
     assert r.exit_code == 2 and "--overwrite" in r.output
     assert (out / "toy" / "summary.json").read_bytes() == before
-    assert invoke("run", scenario, "-o", out, "--overwrite").exit_code == 0
+    assert cli("run", scenario, "-o", out, "--overwrite").exit_code == 0
 
 
-def test_results_are_reproducible_byte_for_byte(scenario, tmp_path):
+def test_results_are_reproducible_byte_for_byte(scenario, tmp_path, cli):
     for name in ("one", "two"):
-        assert invoke("run", scenario, "-o", tmp_path / name).exit_code == 0
+        assert cli("run", scenario, "-o", tmp_path / name).exit_code == 0
     for table in ("cities.csv", "receptors.csv", "measures.csv"):
         assert (tmp_path / "one/toy" / table).read_bytes() == (tmp_path / "two/toy" / table).read_bytes()
     strip = lambda d: {k: v for k, v in d.items() if k not in ("seconds",)}  # noqa: E731
@@ -73,11 +61,10 @@ def test_results_are_reproducible_byte_for_byte(scenario, tmp_path):
     assert strip(one) == strip(two)
 
 
-def test_infeasible_exits_3_and_names_the_receptor(tmp_path):
-    region = two_city_region(tmp_path / "region")
-    path = write_scenario(tmp_path / "bad.yaml", region, name="bad",
-                          targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 10}])
-    r = invoke("run", path, "-o", tmp_path / "out")
+def test_infeasible_exits_3_and_names_the_receptor(tmp_path, toy_scenario, cli):
+    path = toy_scenario(tmp_path / "bad.yaml", name="bad",
+                        targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 10}])
+    r = cli("run", path, "-o", tmp_path / "out")
     assert r.exit_code == 3
     assert "PM25 at a: target 10.00" in r.output and "MTFR 14.00" in r.output
     diag = json.loads((tmp_path / "out/bad/diagnosis.json").read_text())
@@ -86,25 +73,24 @@ def test_infeasible_exits_3_and_names_the_receptor(tmp_path):
     assert summary["status"] == "infeasible"
 
 
-def test_invalid_input_exits_2_without_traceback(tmp_path):
-    region = two_city_region(tmp_path / "region")
-    path = write_scenario(tmp_path / "s.yaml", region,
-                          targets=[{"metric": "PM25", "receptors": ["nowhere"], "max_ugm3": 30}])
-    r = invoke("run", path, "-o", tmp_path / "out")
+def test_invalid_input_exits_2_without_traceback(tmp_path, toy_scenario, cli):
+    path = toy_scenario(tmp_path / "s.yaml",
+                        targets=[{"metric": "PM25", "receptors": ["nowhere"], "max_ugm3": 30}])
+    r = cli("run", path, "-o", tmp_path / "out")
     assert r.exit_code == 2
     assert "receptor 'nowhere' is not defined" in r.output
     assert "Traceback" not in r.output
     assert not (tmp_path / "out").exists()
 
 
-def test_validate_mtfr_and_schema(scenario, tmp_path):
-    r = invoke("validate", scenario)
+def test_validate_mtfr_and_schema(scenario, tmp_path, cli):
+    r = cli("validate", scenario)
     assert r.exit_code == 0 and "valid" in r.output
-    r = invoke("mtfr", scenario, "-o", tmp_path / "m.csv")
+    r = cli("mtfr", scenario, "-o", tmp_path / "m.csv")
     assert r.exit_code == 0
     table = pd.read_csv(tmp_path / "m.csv").set_index("receptor")
     assert table.loc["a", "mtfr_ugm3"] == pytest.approx(14.0)
-    r = invoke("schema")
+    r = cli("schema")
     assert r.exit_code == 0
     schema = json.loads(r.output)
     assert "targets" in schema["properties"]

@@ -18,9 +18,7 @@ from matplotlib.text import Annotation  # noqa: E402
 
 from fairshare import plots  # noqa: E402
 
-from toy import city, two_city_region, write_scenario  # noqa: E402
-
-TARGET_A = [{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}]
+from toy import TARGET_A, city, two_city_region, write_scenario  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ the solution, and regression values pin objective and problem size.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,11 @@ import pytest
 import fairshare as fs
 from fairshare.solver import Status
 
+from conftest import REGION_JJJ, SHIPPED_SCENARIOS
 from independent import solve_independently
+from toy import write_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
-FEASIBLE = [p for p in SCENARIOS if "infeasible" not in p.name]
+FEASIBLE = [p for p in SHIPPED_SCENARIOS if "infeasible" not in p.name]
 TOL_UGM3 = 1e-6
 
 # Regression values: total cost (CNY/yr) and the size of the LP handed to HiGHS
@@ -111,6 +112,24 @@ def test_every_target_and_rule_holds(path, solved):
     assert res.total_cost == pytest.approx(res.cities.cost_cny.sum())
 
 
+def test_caps_only_region_equals_independent_linprog(tmp_path):
+    """The shipped region without its optional transport and concentrations tables,
+    planned on emission caps only (one regional, one zonal): the same optimum."""
+    region = tmp_path / "jjj-caps-only"
+    shutil.copytree(REGION_JJJ, region)
+    for name in ("transport.csv", "concentrations.csv"):
+        (region / name).unlink()
+    path = write_scenario(tmp_path / "caps.yaml", region, name="caps", year=2030,
+                          targets=[{"emission_cap": "NOx", "zone": "all", "reduction_pct": 10},
+                                   {"emission_cap": "SO2", "zone": "hebei", "reduction_pct": 15}])
+    sc = fs.load_scenario(path)
+    res = fs.solve(sc)
+    assert res.status == Status.OPTIMAL and res.receptors.empty
+    status, cost_cny, _ = solve_independently(sc.region, sc.resolved_dict())
+    assert status == 0
+    assert res.total_cost == pytest.approx(cost_cny, rel=1e-6)
+
+
 def _check_concentrations(region: Path, year, res) -> None:
     t = pd.read_csv(region / "transport.csv")
     red = res.cities.set_index("city")
@@ -147,9 +166,8 @@ def test_regression_values(path, solved):
                                            "nonzeros": nonzeros}
 
 
-def test_infeasible_scenario_is_diagnosed(solved):
-    path = ROOT / "scenarios" / "jjj-2030-infeasible-10ugm3.yaml"
-    _, _, res = solved(path)
+def test_infeasible_scenario_is_diagnosed(solved, shipped_scenario):
+    _, _, res = solved(shipped_scenario("jjj-2030-infeasible-10ugm3"))
     assert res.status == Status.INFEASIBLE
     below = res.diagnosis["targets_below_mtfr"]
     assert len(below) == 28  # every city's MTFR is above 10 µg/m³

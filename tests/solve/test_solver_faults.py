@@ -8,22 +8,19 @@ import json
 
 import pyomo.environ as pyo
 import pytest
-from click.testing import CliRunner
 
 import fairshare as fs
 from fairshare import solver
-from fairshare.cli import main
 from fairshare.solver import Status, highs
 
-from toy import two_city_region, write_scenario
-
-TARGET_A = [{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}]
+from conftest import invoke
+from toy import TARGET_A, two_city_region, write_scenario
 
 
 def run(tmp_path, **keys):
     region = two_city_region(tmp_path / "region", **keys.pop("region", {}))
     scenario = write_scenario(tmp_path / "toy.yaml", region, name="toy", targets=TARGET_A, **keys)
-    r = CliRunner().invoke(main, ["run", str(scenario), "-o", str(tmp_path / "out"), "--no-plots"])
+    r = invoke("run", scenario, "-o", tmp_path / "out", "--no-plots")
     summary_path = tmp_path / "out/toy/summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
     return r, summary
@@ -62,13 +59,11 @@ def test_iteration_limit(tmp_path, monkeypatch):
     assert_fault(r, summary, "iteration_limit", "iteration limit reached", "try solver.method: ipm")
 
 
-def test_a_value_highs_would_refuse_is_named_not_solved_as_an_empty_model(tmp_path):
+def test_a_value_highs_would_refuse_is_named_not_solved_as_an_empty_model(toy_scenario):
     """A planner's own row with a coefficient of 1e16: HiGHS treats it as infinite and
     refuses the model. The outcome says which value, in which row and column; before the
     fix the empty model was "solved" and reported as numerical trouble ("HiGHS: Empty")."""
-    region = two_city_region(tmp_path / "region")
-    sc = fs.load_scenario(write_scenario(tmp_path / "toy.yaml", region, name="toy",
-                                         targets=TARGET_A))
+    sc = fs.load_scenario(toy_scenario())
     model = fs.build_model(sc)
     model.huge = pyo.Constraint(expr=1e16 * model.application["b", "m1"] <= 1e16)
     res = fs.solve(sc, model=model)
@@ -89,12 +84,10 @@ def test_unbounded_status_is_explained(tmp_path, monkeypatch):
     assert_fault(r, summary, "unbounded", "the problem is unbounded", "check for negative costs")
 
 
-def test_unbounded_model_through_the_api(tmp_path):
+def test_unbounded_model_through_the_api(toy_scenario):
     """A planner's own variable with no bound and a negative cost makes the LP unbounded:
     solve returns the status and the advice, it does not raise."""
-    region = two_city_region(tmp_path / "region")
-    sc = fs.load_scenario(write_scenario(tmp_path / "toy.yaml", region, name="toy",
-                                         targets=TARGET_A))
+    sc = fs.load_scenario(toy_scenario())
     model = fs.build_model(sc)
     model.free_money = pyo.Var(domain=pyo.Reals)
     model.total_cost.expr = model.total_cost.expr - model.free_money
@@ -118,14 +111,12 @@ def test_every_failure_status_has_advice_and_exit_code_4(status):
 # --- one way to finish a solve: the same checks on every path ------------------------------
 
 @pytest.mark.parametrize("path", ["row_generation", "sweep"])
-def test_every_path_checks_an_optimal_answer_against_the_rows(tmp_path, monkeypatch, path):
+def test_every_path_checks_an_optimal_answer_against_the_rows(monkeypatch, path, toy_scenario):
     """Row generation and the persistent sweep solve accepted OPTIMAL without the
     feasibility check of the plain solve; now every path finishes in highs.finish."""
     monkeypatch.setattr(highs, "primal_infeasibility", lambda lp, x: 0.5)
-    region = two_city_region(tmp_path / "region")
     keys = {"solver": {"constraint_generation": "on"}} if path == "row_generation" else {}
-    sc = fs.load_scenario(write_scenario(tmp_path / "toy.yaml", region, name="toy",
-                                         targets=TARGET_A, **keys))
+    sc = fs.load_scenario(toy_scenario(**keys))
     if path == "row_generation":
         outcome = solver.solve_model(fs.build_model(sc))
     else:

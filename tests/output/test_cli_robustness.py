@@ -1,0 +1,193 @@
+"""What the commands must never do: lose solved work to a plot, crash on a folder they
+wrote, keep the scenario's objective on a front, ignore Ctrl-C while HiGHS runs, or
+replace a result another run wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from conftest import BENCH, SCENARIOS
+from fairshare.cli import main
+
+from toy import two_city_region, write_scenario
+
+LEAST_COST_BN = 32.70  # the README's least cost of jjj-2030-least-cost, bn CNY/yr
+MIN_MAX_BN = 91.35     # and of jjj-2030-min-max-burden
+
+
+def cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+# --- fronts minimise cost whatever the scenario's objective --------------------------------
+
+def test_a_front_from_a_min_max_scenario_runs_from_least_cost_to_the_min_max_plan(tmp_path):
+    r = cli("pareto", SCENARIOS / "jjj-2030-min-max-burden.yaml", "--y", "max_burden",
+            "--points", "3", "-o", tmp_path)
+    assert r.exit_code == 0, r.output
+    front = pd.read_csv(tmp_path / "jjj-2030-min-max-burden-pareto-max_burden/pareto.csv")
+    cost_bn = front["total_cost_cny"].to_numpy() / 1e9
+    assert cost_bn[0] == pytest.approx(LEAST_COST_BN, abs=0.005)  # was 91.4 at every point
+    assert cost_bn[-1] == pytest.approx(MIN_MAX_BN, abs=0.01)
+    assert list(cost_bn) == sorted(cost_bn) and cost_bn[1] < cost_bn[-1]
+    assert (front["max_burden"] <= front["epsilon"] * (1 + 1e-6)).all()
+
+
+def test_a_front_from_a_weighted_objective_minimises_cost(tmp_path):
+    path = tmp_path / "weighted.yaml"
+    path.write_text(f"extends: {SCENARIOS / 'jjj-2030-least-cost.yaml'}\nname: weighted\n"
+                    "objective: {min_cost: {fairness_weight: 1.0e+12, fairness_metric: gini}}\n")
+    r = cli("pareto", path, "--y", "gini", "--points", "2", "-o", tmp_path)
+    assert r.exit_code == 0, r.output
+    front = pd.read_csv(tmp_path / "weighted-pareto-gini/pareto.csv")
+    assert front["total_cost_cny"].iloc[0] / 1e9 == pytest.approx(LEAST_COST_BN, abs=0.005)
+    help_text = " ".join(cli("pareto", "--help").output.split())
+    assert "Every point minimises total cost, whatever objective the scenario names" in help_text
+
+
+# --- solved work is never lost to a plot ----------------------------------------------------
+
+def test_the_readme_attainment_command_writes_the_front(tmp_path):
+    r = cli("pareto", SCENARIOS / "jjj-2030-least-cost.yaml", "--sweep", "target",
+            "--points", "3", "-o", tmp_path)
+    assert r.exit_code == 0, r.output
+    folder = tmp_path / "jjj-2030-least-cost-pareto-target"
+    assert sorted(p.name for p in folder.iterdir()) == ["pareto.csv", "pareto.png", "pareto.svg"]
+    assert list(pd.read_csv(folder / "pareto.csv")["gamma"]) == [0.0, 0.5, 1.0]
+
+
+@pytest.mark.parametrize("command", ["run", "pareto", "compare"])
+def test_a_plot_that_fails_is_a_warning_and_the_tables_are_written(tmp_path, monkeypatch, command):
+    import fairshare.plots as plots
+
+    def broken(*a, **k):
+        raise ValueError("output array is read-only")
+    for name in ("redraw", "write_front_plots", "write_comparison_plots"):
+        monkeypatch.setattr(plots, name, broken)
+    region = two_city_region(tmp_path / "region")
+    path = write_scenario(tmp_path / "toy.yaml", region, name="toy",
+                          targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}])
+    args = {"run": ["run", path], "pareto": ["pareto", path, "--points", "2"],
+            "compare": ["compare", path]}[command]
+    r = cli(*args, "-o", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    assert "warning: the plots could not be drawn" in r.output
+    table = {"run": "toy/cities.csv", "pareto": "toy-pareto-gini/pareto.csv",
+             "compare": "comparison/compare.csv"}[command]
+    assert (tmp_path / "out" / table).is_file()
+
+
+# --- small crashes --------------------------------------------------------------------------
+
+def test_mtfr_makes_the_folder_of_its_output_file(tmp_path):
+    r = cli("mtfr", SCENARIOS / "jjj-2030-least-cost.yaml", "-o", tmp_path / "new/dir/m.csv")
+    assert r.exit_code == 0, r.output
+    assert len(pd.read_csv(tmp_path / "new/dir/m.csv")) == 28 * 2  # PM25 and O3 receptors
+
+
+def test_plot_redraws_fronts_comparisons_and_a_folder_of_them(tmp_path):
+    region = two_city_region(tmp_path / "region")
+    path = write_scenario(tmp_path / "toy.yaml", region, name="toy",
+                          targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}])
+    out = tmp_path / "results"
+    for args in (["run", path, "--no-plots"], ["pareto", path, "--points", "2"],
+                 ["compare", path]):
+        assert cli(*args, "-o", out).exit_code == 0
+    for png in out.rglob("*.png"):
+        png.unlink()
+    for folder in ("toy-pareto-gini", "comparison"):
+        r = cli("plot", out / folder)
+        assert r.exit_code == 0, r.output
+    r = cli("plot", out)
+    assert r.exit_code == 0, r.output
+    assert {p.parent.name for p in out.rglob("*.png")} == {"toy", "toy-pareto-gini", "comparison"}
+    r = cli("plot", tmp_path / "region")
+    assert r.exit_code == 2 and "a results folder (summary.json)" in r.output
+
+
+# --- a second run never replaces the first's result ----------------------------------------
+
+def test_a_result_written_meanwhile_is_not_replaced(tmp_path):
+    """The existence check and the rename used to be two steps: a second run that finished
+    while the first was writing was replaced without --overwrite."""
+    from fairshare.folders import ResultExists, write_folder
+
+    target = tmp_path / "out" / "toy"
+
+    def write(folder: Path) -> None:
+        (folder / "summary.json").write_text('{"who": "second"}')
+        target.mkdir(parents=True)  # the first run finishes now
+        (target / "summary.json").write_text('{"who": "first"}')
+
+    with pytest.raises(ResultExists):
+        write_folder(tmp_path / "out", "toy", write)
+    assert json.loads((target / "summary.json").read_text()) == {"who": "first"}
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["toy"]  # no leftovers
+
+
+# --- Ctrl-C and SIGTERM stop HiGHS ------------------------------------------------------------
+
+CHILD = textwrap.dedent("""
+    import sys
+    import fairshare.solver.highs as highs
+
+    real = highs._run_interruptibly
+
+    def announce(h):
+        print("HIGHS RUNNING", flush=True)
+        real(h)
+    highs._run_interruptibly = announce
+    from fairshare.cli import main
+    main(sys.argv[1:])
+""")
+
+
+@pytest.fixture(scope="module")
+def slow_region(tmp_path_factory):
+    """A synthetic region whose least-cost LP takes HiGHS several seconds."""
+    sys.path.insert(0, str(BENCH))
+    from make_region import make_region
+
+    out = tmp_path_factory.mktemp("slow") / "syn-340"
+    make_region(out, cities=340)
+    return out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("sig, code, word", [(signal.SIGINT, 130, "interrupted"),
+                                             (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_during_the_solve_stops_it_at_once(tmp_path, slow_region, sig, code, word):
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, str(script), "run", str(slow_region / "scenario.yaml"),
+                             "-o", str(out), "--no-plots"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        t0 = time.monotonic()
+        while "HIGHS RUNNING" not in proc.stdout.readline():
+            assert proc.poll() is None and time.monotonic() - t0 < 120, "no solve started"
+        time.sleep(0.5)  # HiGHS is now inside the simplex
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        rest, _ = proc.communicate(timeout=30)
+        stopped_after = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code, rest
+    assert f"{word}" in rest and "nothing was written" in rest and "Traceback" not in rest
+    assert stopped_after < 5  # the uninterrupted solve takes several seconds more
+    assert not out.exists() or not any(out.iterdir())  # nothing partial left
