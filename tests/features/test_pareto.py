@@ -100,3 +100,30 @@ def test_api_functions_are_not_shadowed_by_modules():
 
     for name in ("load_scenario", "build_model", "solve", "mtfr", "pareto", "compare"):
         assert callable(getattr(fs, name)), name
+
+
+OBJECTIVES = ["min_cost", "min_max_burden",
+              {"min_cost": {"fairness_weight": 1e9, "fairness_metric": "gini"}},
+              {"min_cost": {"fairness_weight": 1e9, "fairness_metric": "band"}},
+              {"min_cost": {"fairness_weight": 1e9, "fairness_metric": "max_burden"}}]
+SWEEPS = [("gini", None, "gini_burden"), ("max_burden", None, "max_burden"),
+          ("band", None, "band_burden"), ("gini", "target", "gamma")]
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES, ids=["min_cost", "min_max_burden", "w_gini",
+                                                       "w_band", "w_max_burden"])
+@pytest.mark.parametrize("y, sweep, column", SWEEPS, ids=["gini", "max_burden", "band", "target"])
+def test_every_objective_under_every_sweep_minimises_cost(toy_scenario, objective, y, sweep,
+                                                          column):
+    """Whatever the scenario minimises, a front's points are least-cost plans under the
+    front's bound: the first (loose) point is the least-cost plan (0.3 M CNY; for the target
+    sweep gamma 0 costs nothing), and every optimal point is the cost-minimal plan at its
+    bound, as a plain least-cost scenario with the same bound gives it."""
+    plain = pareto(fs.load_scenario(toy_scenario()), y=y, sweep=sweep, points=4, progress=False)
+    front = pareto(fs.load_scenario(toy_scenario(objective=objective)), y=y, sweep=sweep,
+                   points=4, progress=False)
+    assert front.loc[0, "total_cost_cny"] == pytest.approx(0 if sweep else 3e5, abs=1e-3)
+    assert front["status"].tolist() == plain["status"].tolist()
+    assert np.allclose(front["total_cost_cny"], plain["total_cost_cny"], rtol=1e-7,
+                       equal_nan=True)
+    assert np.allclose(front[column], plain[column], rtol=1e-6, atol=1e-12, equal_nan=True)

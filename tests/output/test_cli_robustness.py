@@ -191,3 +191,12 @@ def test_a_signal_during_the_solve_stops_it_at_once(tmp_path, slow_region, sig, 
     assert f"{word}" in rest and "nothing was written" in rest and "Traceback" not in rest
     assert stopped_after < 5  # the uninterrupted solve takes several seconds more
     assert not out.exists() or not any(out.iterdir())  # nothing partial left
+
+
+def test_a_front_of_an_infeasible_scenario_exits_3(tmp_path):
+    r = cli("pareto", SCENARIOS / "jjj-2030-infeasible-10ugm3.yaml", "--points", "3",
+            "-o", tmp_path)
+    assert r.exit_code == 3, r.output
+    assert "no point of the front solved: the scenario itself is infeasible" in r.output
+    front = pd.read_csv(tmp_path / "jjj-2030-infeasible-10ugm3-pareto-gini/pareto.csv")
+    assert front["status"].tolist() == ["infeasible"] and not front["non_dominated"].any()
