@@ -98,6 +98,13 @@ def solve(scenario, model: pyo.ConcreteModel | None = None, *,
     if _needs_reference(inst) and least is not None and least.status == Status.OPTIMAL:
         model.gini_reference_bp.set_value(max(1e-12, float(least.cities["burden"].sum() * BP)))
         extra["gini_reference_bp"] = float(pyo.value(model.gini_reference_bp))
+    elif _needs_reference(inst):
+        inst.warnings.append(Problem(
+            str(inst.scenario.source_file or inst.scenario.name),
+            f"the least-cost plan did not solve ({least.status.value if least else 'not run'}), "
+            "so the Gini penalty has no reference burden: it weighs pairwise burden differences "
+            "over a reference of 1 bp and is not a Gini coefficient", column="objective",
+            severity="warning"))
     outcome, extra_solve = solve_objective(model, inst)
     extra.update(extra_solve)
     mtfr_ugm3 = inst.mtfr.for_report(inst.aq.metric, inst.aq.receptor)

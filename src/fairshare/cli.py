@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from fairshare.errors import InputError
+from fairshare.families import SWEEPS
 
 EXIT_INVALID, EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_BUG = 2, 3, 4, 1
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -86,6 +87,7 @@ def main():
 
 
 SCENARIO = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+FRONT_NAMES = [name for name, s in SWEEPS.items() if s.loose is not None]  # gini, max_burden, band
 
 
 def _warn(inst) -> None:
@@ -116,7 +118,10 @@ def run(scenario: Path, out_dir: Path, overwrite: bool, plots: bool):
     inst = api.prepare(scenario)
     check_output(out_dir, inst.scenario.name, overwrite)  # before the solve, not after
     _warn(inst)
+    shown = len(inst.warnings)
     result = api.solve(inst)
+    for w in inst.warnings[shown:]:  # found while solving
+        click.echo(f"  {w}", err=True)
     draw = _plot_writer(_result_plots) if plots and result.status == Status.OPTIMAL else None
     folder = write_results(result, out_dir, overwrite=overwrite, extra_files=draw)
     print_summary(result)
@@ -216,7 +221,7 @@ def sweep_options(fn):
 @SCENARIO
 @click.option("--x", "x_axis", type=click.Choice(["cost"]), default="cost", show_default=True,
               help="The x axis: total cost (CNY/yr).")
-@click.option("--y", "y_axis", type=click.Choice(["gini", "max_burden", "band"]), default="gini",
+@click.option("--y", "y_axis", type=click.Choice(list(FRONT_NAMES)), default="gini",
               show_default=True, help="The fairness metric bounded point by point.")
 @click.option("--sweep", type=click.Choice(["fairness", "target"]), default="fairness",
               show_default=True,
@@ -406,7 +411,7 @@ def _print_rules(s: dict) -> None:
         click.echo("\nfairness rules:")
     for r in rules:
         where = ", ".join(r["binding"][:6]) + (" ..." if len(r["binding"]) > 6 else "")
-        state = f"binds ({where})" if r["binds"] else \
+        state = f"binds ({where})" if r["binds"] else r.get("note") or \
             "does not bind: the plan meets it with room to spare, so it changes nothing"
         click.echo(f"  {r['entry']} {r['rule']}: {state}")
 

@@ -72,6 +72,14 @@ def pareto(scenario, y: str = "gini", points: int = 15, sweep: str | None = None
         raise ValueError(f"unknown front {name!r}: use y in {sorted(Y_METRICS)} or sweep='target'")
     chosen = SWEEPS[name]
     base = scenario if isinstance(scenario, Instance) else prepare(scenario)
+    if name == "target" and not len(base.aq.metric):
+        from fairshare.errors import InputError, Problem
+        file, line = base.scenario.locate("targets")
+        raise InputError([Problem(file, "the target sweep moves the concentration targets, and "
+                                        "this scenario has none (emission caps and exposure "
+                                        "targets do not move); add a target such as {metric: "
+                                        "PM25, max_ugm3: 35} or sweep a fairness metric",
+                                  line, "targets")])
     inst = sweep_instance(base, chosen)
     solver = _persistent(build_model(inst), inst)
     first = point_row(inst, solver.model, solver.solve(), chosen, np.nan)  # loose: least cost

@@ -60,24 +60,29 @@ class Instance:
     @cached_property
     def kappa_mcny(self) -> np.ndarray:
         """[S, M] annual cost at full application, million CNY/yr (kappa of the docs)."""
+        return self._per_tonne_mcny(self.data.cost_cny_per_t)
+
+    def _per_tonne_mcny(self, cny_per_t: np.ndarray) -> np.ndarray:
+        """[S, M] a per-tonne figure of each measure (CNY per t of its reference pollutant
+        removed) times the tonnes it removes at full application, million CNY/yr."""
         d = self.data
         m = np.arange(len(d.measures))
         ref_removed_t = d.emission_t[:, d.measure_sector, d.measure_ref] * d.efficiency[m, d.measure_ref]
-        return d.cost_factor[:, None] * d.cost_cny_per_t[None, :] * ref_removed_t / CNY_PER_MCNY
+        return d.cost_factor[:, None] * cny_per_t[None, :] * ref_removed_t / CNY_PER_MCNY
 
     @cached_property
     def theta_mcny(self) -> np.ndarray:
         """[S, M] quadratic cost coefficient, million CNY/yr: cost = kappa x + 0.5 theta x^2.
 
-        From measures.csv's ``theta_cny_per_t`` (scaled like kappa) where given, else
-        ``quadratic.theta_factor * kappa``; zero for ``cost_model: linear``.
+        From measures.csv's ``theta_cny_per_t`` (scaled like kappa) when the column is
+        there (a blank or 0 is a linear measure), else ``quadratic.theta_factor * kappa``;
+        zero for ``cost_model: linear``.
         """
         d = self.data
         if getattr(self.scenario, "cost_model", "linear") != "quadratic":
             return np.zeros_like(self.kappa_mcny)
-        if np.any(d.theta_cny_per_t > 0):
-            return self.kappa_mcny * (d.theta_cny_per_t / np.where(d.cost_cny_per_t > 0,
-                                                                   d.cost_cny_per_t, 1.0))[None, :]
+        if "theta_cny_per_t" in d.measure_table.columns:  # given: 0 or blank means linear
+            return self._per_tonne_mcny(d.theta_cny_per_t)
         return float(self.scenario.quadratic.theta_factor) * self.kappa_mcny
 
     def measure_cost_mcny(self, x: np.ndarray) -> np.ndarray:
@@ -130,13 +135,13 @@ def _entries(scenario):
             + [(f"fairness[{i}]", r) for i, r in enumerate(scenario.fairness)])
 
 
-QP_MAX_COLUMNS = 3000  # HiGHS's QP solver stalls at hundreds of cities (PERF-NOTES)
-COST_RULES = ("burden_cap", "ability_to_pay", "burden_band", "gini", "polluter_pays")
+QP_MAX_COLUMNS = 3000  # HiGHS's QP solver stalls at hundreds of cities
 
 
 def costs_are_constrained(inst: Instance, scenario) -> bool:
-    """True when a rule or the objective uses city costs beyond their sum."""
-    return (any(inst.of(name) for name in COST_RULES)
+    """True when a rule (a family with ``CONSTRAINS_COSTS``) or the objective uses city
+    costs beyond their sum."""
+    return (any(inst.of(f) for f in families.FAMILIES if getattr(f, "CONSTRAINS_COSTS", False))
             or not scenario.objective.is_plain_cost)
 
 

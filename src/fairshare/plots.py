@@ -648,7 +648,13 @@ def write_result_plots(result_dir: str | Path, geo=None) -> list[Path]:
 
 #: The y column of each fairness sweep: fairshare.fronts.Y_METRICS, copied so that
 #: plotting does not import the solver (a test keeps the two equal).
-FRONT_Y = {"gini": "gini_burden", "max_burden": "max_burden", "band": "band_burden"}
+def _front_y() -> dict[str, str]:
+    """--y of a fairness front -> its column, from the rule families' sweeps."""
+    from fairshare.families import SWEEPS
+    return {name: s.column for name, s in SWEEPS.items() if s.loose is not None}
+
+
+FRONT_Y = _front_y()
 
 
 def _front_kind(front: pd.DataFrame) -> str:
@@ -707,7 +713,7 @@ def write_comparison_plots(table: pd.DataFrame, folder: str | Path) -> list[Path
 
 def _redraw_result(folder: Path) -> list[Path]:
     """The result's plots, with the city map when the region named in summary.json
-    (relative to the working folder, as at solve time) still has its cities.csv."""
+    (an absolute path) still has its cities.csv inside it."""
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     from fairshare.data import readable_region_file
 

@@ -193,16 +193,17 @@ def test_validate_shows_the_lists_that_extends_replaced(tmp_path):
 def test_every_problem_in_one_pass(tmp_path):
     """A schema problem used to stop the check before the references to the region were
     looked at: the planner needed two runs to see both."""
-    path = toy_scenario(tmp_path, targets=[{"metric": "PM25", "receptors": ["nowhere"],
-                                            "max_ugm3": 30},
-                                           {"metric": "PM25", "max_ugm3": -5}],
+    path = toy_scenario(tmp_path, targets=[{"metric": "PM25", "max_ugm3": -5},
+                                           {"metric": "PM25", "receptors": ["nowhere"],
+                                            "max_ugm3": 30}],
                         fairness=[{"rule": "burden_cap", "max_share_of_gdp": 0.01,
                                    "cities": ["atlantis"]}])
     r, _ = cli("validate", path)
     assert r.exit_code == 2, r.output
     assert "3 problems" in r.output
-    assert "targets[1].max_ugm3" in r.output and "must be greater than 0" in r.output
-    assert "targets[0].receptors[0]" in r.output and "receptor 'nowhere'" in r.output
+    # the invalid first entry is left out of the reference check; the second keeps its name
+    assert "targets[0].max_ugm3" in r.output and "must be greater than 0" in r.output
+    assert "targets[1].receptors[0]" in r.output and "receptor 'nowhere'" in r.output
     assert "fairness[0].cities[0]" in r.output and "city 'atlantis'" in r.output
 
 
@@ -220,3 +221,25 @@ def test_summary_json_is_strict_json(tmp_path):
     text = (tmp_path / "out/toy/summary.json").read_text()
     json.loads(text, parse_constant=refuse)
     yaml.safe_load(text)  # JSON is YAML: a second, independent parser
+
+
+def test_a_child_objective_replaces_the_base_objective_whole(tmp_path):
+    """A mapping objective names one choice: merged key by key, {min_max_burden: null}
+    over {min_cost: {...}} made a two-key mapping that was refused."""
+    from fairshare.scenario import load_scenario
+
+    toy_scenario(tmp_path, objective={"min_cost": {"fairness_weight": 1.0e9,
+                                                   "fairness_metric": "gini"}})
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: toy.yaml\nname: child\nobjective: {min_max_burden: null}\n")
+    assert load_scenario(child).objective.kind == "min_max_burden"
+
+
+def test_the_objective_error_shows_an_example_that_loads(tmp_path):
+    path = toy_scenario(tmp_path, objective="min_costs")
+    r, s = cli("validate", path)
+    assert_refused(r, s, "did you mean 'min_cost'?")
+    example = r.output[r.output.index("{min_cost: {"):].split("}}")[0] + "}}"
+    good = toy_scenario(tmp_path / "good", objective=yaml.safe_load(
+        example.replace("...", "1.0e+9").replace("gini|band|max_burden", "gini")))
+    assert cli("validate", good)[0].exit_code == 0

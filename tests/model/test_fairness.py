@@ -223,6 +223,27 @@ def test_quadratic_as_piecewise_linear_reports_its_error(tmp_path):
     assert cm["pwl_cost_cny"] == pytest.approx(exact_optimum, rel=0.01)
 
 
+def test_a_theta_column_of_zeros_means_linear_costs(tmp_path):
+    # theta_cny_per_t given and 0: linear; before, an all-zero column fell back to
+    # theta_factor * kappa (quadratic). Linear: x_a = 1 (0.5 M CNY/unit, cheaper), cost 0.5 M.
+    zero = {"cities": QUAD_REGION["cities"], "measures": [{**measure("m1"), "theta_cny_per_t": 0.0}]}
+    res = run(tmp_path, region_kw=zero, targets=CAP, cost_model="quadratic",
+              quadratic={"method": "qp"})
+    assert res.total_cost == pytest.approx(0.5e6, rel=1e-9)
+
+
+def test_theta_of_a_free_measure_is_kept(tmp_path):
+    # cost 0 CNY/t and theta 2000 CNY/t: kappa = 0, theta_a = 1, theta_b = 2 (M CNY).
+    # Equal marginal cost x_a = 2 x_b, x_a + x_b = 1: x_a = 2/3, x_b = 1/3;
+    # cost 0.5 (4/9) + 0.5 * 2 (1/9) = 1/3 M. Before, theta was scaled by the cost and vanished.
+    free = {"cities": QUAD_REGION["cities"],
+            "measures": [{**measure("m1", cost=0.0), "theta_cny_per_t": 2000.0}]}
+    res = run(tmp_path, region_kw=free, targets=CAP, cost_model="quadratic",
+              quadratic={"method": "qp"})
+    assert res.total_cost == pytest.approx(1e6 / 3, rel=1e-6)
+    assert x_of(res)["a"] == pytest.approx(2 / 3, rel=1e-5)
+
+
 def test_quadratic_auto_uses_pwl_when_costs_are_constrained(tmp_path):
     res = run(tmp_path, region_kw=QUAD_REGION, targets=CAP, cost_model="quadratic",
               fairness=[{"rule": "burden_cap", "max_share_of_gdp": 0.01}])

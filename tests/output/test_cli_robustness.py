@@ -200,3 +200,12 @@ def test_a_front_of_an_infeasible_scenario_exits_3(tmp_path):
     assert "no point of the front solved: the scenario itself is infeasible" in r.output
     front = pd.read_csv(tmp_path / "jjj-2030-infeasible-10ugm3-pareto-gini/pareto.csv")
     assert front["status"].tolist() == ["infeasible"] and not front["non_dominated"].any()
+
+
+def test_the_target_sweep_without_concentration_targets_is_an_input_problem(tmp_path):
+    region = two_city_region(tmp_path / "region")
+    path = write_scenario(tmp_path / "caps.yaml", region, name="caps",
+                          targets=[{"emission_cap": "PM25", "zone": "all", "reduction_pct": 20}])
+    r = cli("pareto", path, "--sweep", "target", "--points", "2", "-o", tmp_path / "out")
+    assert r.exit_code == 2, r.output
+    assert "the target sweep moves the concentration targets" in r.output

@@ -161,3 +161,36 @@ def test_mtfr_is_computed_once_per_pair_and_read_back_whole(tmp_path, monkeypatc
     assert calls == [1, 1]  # the report adds b; fs.mtfr computes nothing new
     assert table.set_index("receptor")["mtfr_ugm3"].to_dict() == {"a": pytest.approx(14.0),
                                                                  "b": pytest.approx(14.0)}
+
+
+def test_polluter_pays_without_exceedance_says_it_asks_nothing(tmp_path):
+    res, _ = solve(tmp_path, {}, [{"metric": "PM25", "receptors": ["a"], "max_ugm3": 25}],
+                   [{"rule": "polluter_pays", "min_fraction": 0.5}])
+    assert res.status == Status.OPTIMAL and res.total_cost == 0
+    (rule,) = [r for r in res.summary["rules"] if r["rule"] == "polluter_pays"]
+    assert not rule["binds"] and "no city has a causal share" in rule["note"]
+
+
+def test_an_unbinding_emission_cap_has_a_price_of_plain_zero(tmp_path):
+    import math
+
+    res, _ = solve(tmp_path, {}, A_17 + [{"emission_cap": "PM25", "zone": "all", "max_t": 1999}],
+                   [])
+    (cap,) = res.summary["emission_caps"]
+    assert cap["shadow_price_cny_per_t"] == 0.0 and math.copysign(1, cap["shadow_price_cny_per_t"]) == 1
+
+
+def test_a_gini_penalty_without_its_reference_is_warned_about(tmp_path, monkeypatch):
+    """The weighted Gini objective divides by the least-cost plan's burdens; when that plan
+    does not solve, the penalty is no Gini coefficient, and the summary says so."""
+    import fairshare.api as api
+
+    monkeypatch.setattr(api, "least_cost_variant", lambda inst: inst.variant(
+        fairness=[], objective="min_cost",
+        targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 1}]))  # below the MTFR
+    region = two_city_region(tmp_path / "w")
+    path = write_scenario(tmp_path / "w.yaml", region, name="w", targets=A_17,
+                          objective={"min_cost": {"fairness_weight": 1.0e9,
+                                                  "fairness_metric": "gini"}})
+    res = fs.solve(fs.load_scenario(path))
+    assert any("has no reference burden" in w for w in res.summary["warnings"])

@@ -33,6 +33,7 @@ from fairshare.spec import SHARE_OF_GDP, AllOrIds, Real, Spec as _Spec, custom_e
 NAME = "ability_to_pay"
 SECTION = "fairness"
 ROWS = ("ability_to_pay",)
+CONSTRAINS_COSTS = True  # reads city costs: the exact QP cannot hold it (see instance)
 Item = CostShareItem
 
 

@@ -25,6 +25,10 @@ Switch keeps a policy's define/load/post-solve together:
 ``report(inst, m, items)``          after an optimal solve: one dict per entry saying
                                     whether it binds, where, at what marginal cost
 ``warnings(spec, where)``           (optional) likely-wrong values, as sentences
+``CONSTRAINS_COSTS``                (optional) True when the rule reads city costs beyond
+                                    their sum; the exact QP of quadratic costs keeps the
+                                    quadratic part in the objective only, so such a rule
+                                    makes ``method: auto`` use the piecewise-linear LP
 ``SWEEP``                           (optional) the bound a Pareto front moves (a
                                     :class:`Sweep`)
 ==================================  ===================================================

@@ -37,6 +37,7 @@ from fairshare.spec import Real, Spec as _Spec
 NAME = "burden_band"
 SECTION = "fairness"
 ROWS = ("burden_band",)
+CONSTRAINS_COSTS = True  # reads city costs: the exact QP cannot hold it (see instance)
 
 
 class BurdenBand(_Spec):

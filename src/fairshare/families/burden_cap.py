@@ -32,6 +32,7 @@ from fairshare.spec import SHARE_OF_GDP, AllOrIds, Real, Spec as _Spec
 NAME = "burden_cap"
 SECTION = "fairness"
 ROWS = ("burden_cap",)
+CONSTRAINS_COSTS = True  # reads city costs: the exact QP cannot hold it (see instance)
 Item = CostShareItem
 
 

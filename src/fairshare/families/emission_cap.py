@@ -113,6 +113,12 @@ def explain(inst, m, items: list[Item], key, excess: float) -> Relaxation:
                       "t/yr", now_t, needed_t, fix)
 
 
+def _price(dual_mcny_per_kt: float) -> float:
+    """The dual (million CNY per kt of required reduction) in CNY per t; 0 below noise."""
+    price = float(dual_mcny_per_kt) * CNY_PER_MCNY / T_PER_KT
+    return price if abs(price) > 1e-9 else 0.0
+
+
 def report(inst, m, items: list[Item]) -> list[dict]:
     """Per cap: the cap, baseline and final emissions (t/yr) and its marginal cost (CNY/t)."""
     d = inst.data
@@ -124,8 +130,7 @@ def report(inst, m, items: list[Item]) -> list[dict]:
                 "cap_t": item.cap_kt * T_PER_KT, "baseline_t": item.baseline_kt * T_PER_KT,
                 "final_t": (item.baseline_kt - reduction_kt) * T_PER_KT,
                 # dual: million CNY per kt of required reduction -> CNY per t
-                "shadow_price_cny_per_t": float(m.dual.get(m.emission_cap[n], 0.0))
-                * CNY_PER_MCNY / T_PER_KT}
+                "shadow_price_cny_per_t": _price(m.dual.get(m.emission_cap[n], 0.0))}
 
     return entry_report(NAME, items, m, "emission_cap", subject=lambda key: "zone",
                         details=details)

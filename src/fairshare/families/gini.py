@@ -44,6 +44,7 @@ from fairshare.spec import Real, Spec as _Spec
 NAME = "gini"
 SECTION = "fairness"
 ROWS = ("gini_bound",)
+CONSTRAINS_COSTS = True  # reads city costs: the exact QP cannot hold it (see instance)
 
 
 class Gini(_Spec):

@@ -31,6 +31,7 @@ from fairshare.spec import Real, Spec as _Spec
 NAME = "polluter_pays"
 SECTION = "fairness"
 ROWS = ("polluter_pays",)
+CONSTRAINS_COSTS = True  # reads city costs: the exact QP cannot hold it (see instance)
 
 
 class PolluterPays(_Spec):
@@ -110,4 +111,9 @@ def explain(inst, m, items: list[Item], key, excess: float) -> Relaxation:
 
 
 def report(inst, m, items: list[Item]) -> list[dict]:
-    return entry_report(NAME, items, m, "polluter_pays")
+    rows = entry_report(NAME, items, m, "polluter_pays")
+    if not causal_shares(inst).any():
+        for row in rows:
+            row["note"] = ("no targeted receptor exceeds its target at baseline, so no city has "
+                           "a causal share: the rule asks nothing")
+    return rows

@@ -26,7 +26,7 @@ def add_objective(m: pyo.ConcreteModel, inst) -> None:
     * ``{min_cost: {fairness_weight: w, fairness_metric: ...}}``: ``total_cost + w/1e6 *
       metric`` with w in CNY/yr per unit of the metric: ``max_burden`` and ``band``
       (largest |b_s - B|) as shares of GDP, ``gini`` the Gini of burdens with its
-      denominator fixed at the least-cost plan's mean burden (``gini_reference_bp``, set
+      denominator fixed at the least-cost plan's sum of burdens (``gini_reference_bp``, set
       by :func:`fairshare.api.solve`), which keeps the objective linear.
 
     Rows that define the penalty's variables (``max_burden_def``, ``band_dev_def``,

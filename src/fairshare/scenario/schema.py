@@ -80,7 +80,7 @@ class Objective(Spec):
       cost at that burden.
 
     In the file: ``objective: min_cost``, ``objective: min_max_burden`` or
-    ``objective: {min_cost: {fairness_weight: 1e9, fairness_metric: gini}}``.
+    ``objective: {min_cost: {fairness_weight: 1.0e+9, fairness_metric: gini}}``.
     """
 
     kind: Literal["min_cost", "min_max_burden"] = "min_cost"
@@ -109,7 +109,7 @@ class Objective(Spec):
             if options is None:
                 return {"kind": kind}
             if not isinstance(options, dict):
-                example = "{fairness_weight: 1e9, fairness_metric: gini}"
+                example = "{fairness_weight: 1.0e+9, fairness_metric: gini}"
                 raise custom_error("objective", f"the options under {kind} must be a mapping such as {example}")
             return {"kind": kind, **options}
         if isinstance(value, dict) and set(map(str, value)) <= set(cls.model_fields):
@@ -193,7 +193,8 @@ class QuadraticOptions(Spec):
     theta_factor: Real = Field(
         1.0, ge=0,
         description="theta = theta_factor * kappa where measures.csv has no theta_cny_per_t column "
-                    "(1 doubles the marginal cost from the first to the last unit)",
+                    "(1 doubles the marginal cost from the first to the last unit of a measure "
+                    "applicable to its whole base)",
     )
     method: Literal["auto", "qp", "pwl"] = Field(
         "auto",

@@ -404,10 +404,16 @@ def _get(data: Any, path: KeyPath) -> Any:
     return data
 
 
+# Mappings that name one choice ({min_cost: {...}} or {min_max_burden: null}): a child's
+# choice replaces the base's whole, or the two choices would be merged into one mapping.
+REPLACED_WHOLE = {("objective",)}
+
+
 def _deep_merge(base: dict, child: dict, path: KeyPath, replaced: list[KeyPath]) -> dict:
     merged = dict(base)
     for key, value in child.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
+        whole = path + (key,) in REPLACED_WHOLE
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and not whole:
             merged[key] = _deep_merge(base[key], value, path + (key,), replaced)
         else:
             merged[key] = value
