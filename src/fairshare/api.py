@@ -53,7 +53,7 @@ def prepare(scenario) -> Instance:
         sc, problems = exc.partial, exc.problems + exc.warnings
     t0 = time.perf_counter()
     try:
-        data = load_region(sc.region, sc.year)
+        data = load_region(sc.region, sc.year, sc.transport.member)
     except InputError as exc:
         raise InputError(problems + exc.problems + exc.warnings) from None
     t1 = time.perf_counter()

@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import stat
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from fairshare import checks
-from fairshare.errors import Problem, raise_if_errors
+from fairshare.errors import Problem, did_you_mean, raise_if_errors
 from fairshare.tables import TABLES
 
 YEARLY_TABLES = ("emissions", "concentrations")
@@ -66,6 +67,7 @@ class RegionData:
     receptor_population: np.ndarray  # [R] persons
     files: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256
     warnings: tuple[Problem, ...] = ()
+    member: str | None = None       # the transport member of an ensemble, if the region has one
 
     @property
     def emission_city_t(self) -> np.ndarray:
@@ -331,8 +333,42 @@ def _select_year(df: pd.DataFrame, file: str, year: int | None,
     return df[years == year], year, []
 
 
-def load_region(folder: str | Path, year: int | None = None) -> RegionData:
-    """Read, check and convert the region folder; raise InputError listing every problem."""
+def _select_member(df: pd.DataFrame, file: str, member: str | None,
+                   default: str | None) -> tuple[pd.DataFrame, str | None, list[Problem]]:
+    """Keep the rows of one transport member; a table without a member column has one."""
+    if "member" not in df.columns:
+        return df, member, []
+    present = list(dict.fromkeys(str(m) for m in df["member"].dropna()))
+    chosen = member if member is not None else default if default in present else \
+        present[0] if len(present) == 1 else None
+    if chosen is None:
+        return df, None, [Problem(file, f"the table holds the transport members {present} and "
+                                        "region.yaml names no default_member among them: set "
+                                        "`transport: {member: ...}` in the scenario",
+                                  column="member")]
+    if chosen not in present:
+        return df, chosen, [Problem(file, f"no rows for transport member '{chosen}'; members: "
+                                          f"{', '.join(present)}{did_you_mean(chosen, present)}",
+                                    column="member")]
+    return df[df["member"].astype(str) == chosen], chosen, []
+
+
+def _select_applicability(df: pd.DataFrame, year: int | None) -> pd.DataFrame:
+    """The rows for every year (no year given), then those of ``year``, which override them."""
+    if "year" not in df.columns:
+        return df
+    years = pd.to_numeric(df["year"], errors="coerce")
+    return pd.concat([df[years.isna()], df[years == year]]) if year is not None else df[years.isna()]
+
+
+def load_region(folder: str | Path, year: int | None = None,
+                member: str | None = None) -> RegionData:
+    """Read, check and convert the region folder; raise InputError listing every problem.
+
+    ``year`` selects the rows of that year in the tables with a year column (emissions,
+    concentrations, applicability); ``member`` the transport member of an ensemble
+    (transport and concentrations with a member column; default: region.yaml's
+    ``default_member``)."""
     folder = Path(folder)
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "does not exist"
@@ -349,11 +385,21 @@ def load_region(folder: str | Path, year: int | None = None) -> RegionData:
     ids = {"sectors": _ordered_unique(tables["emissions"]["sector"]),  # of every year
            "pollutants": _ordered_unique(tables["emissions"]["pollutant"])}
     base_year = info.get("base_year") if isinstance(info.get("base_year"), int) else None
+    default_member = info.get("default_member") if isinstance(info.get("default_member"), str) \
+        else None
+    for name in ("transport", "concentrations"):
+        if isinstance(tables[name], pd.DataFrame):
+            tables[name], member, member_problems = _select_member(tables[name], files[name],
+                                                                   member, default_member)
+            problems += member_problems
+    raise_if_errors(problems)
     for name in YEARLY_TABLES:
         if tables[name] is not None:
             tables[name], year, year_problems = _select_year(tables[name], files[name], year,
                                                              base_year)
             problems += year_problems
+    if tables["applicability"] is not None:
+        tables["applicability"] = _select_applicability(tables["applicability"], year)
     problems += checks.check_baselines(tables, files)
     warnings = raise_if_errors(problems)
     _to_numbers(tables)
@@ -362,7 +408,8 @@ def load_region(folder: str | Path, year: int | None = None) -> RegionData:
     read = [files[name] for name, df in tables.items() if df is not None]
     hashes = {f: sha256_file(folder / f)
               for f in sorted(read + (["region.yaml"] if info_read else []))}
-    return _to_arrays(folder, info, year, tables, hashes, tuple(warnings), ids)
+    data = _to_arrays(folder, info, year, tables, hashes, tuple(warnings), ids)
+    return dataclasses.replace(data, member=member)
 
 
 def _to_numbers(tables: dict) -> None:
@@ -473,7 +520,8 @@ def _air_quality_arrays(t, cities, city_ix, pol_ix):
     return metrics, receptors, receptor_pop, transport, baseline
 
 
-ID_COLUMNS = ("metric", "receptor", "source", "pollutant")
+ID_COLUMNS = ("metric", "receptor", "source", "pollutant")  # the key of a streamed table
+#                                                       (an ensemble is never streamed)
 
 
 def _clean_dictionary(dictionary) -> list[str | None]:
@@ -587,7 +635,8 @@ class TransportStream(checks.StreamedTable):
         except Exception:
             return None
         names_ = {str(c).strip(): c for c in names}
-        if rows <= LARGE_TABLE_ROWS or len(names_) != len(names):
+        # An ensemble (a member column) is read whole and one member kept: not streamed.
+        if rows <= LARGE_TABLE_ROWS or len(names_) != len(names) or "member" in names_:
             return None
         return cls(path, rows, names_)
 
@@ -651,8 +700,8 @@ class TransportStream(checks.StreamedTable):
                 list(_ordered_unique(df[column]))
         self.axes = axes = {c: _IdAxis(known[c]) for c in ID_COLUMNS}
         self.metrics, self.receptors = tuple(known["metric"]), tuple(known["receptor"])
-        key = [c for c in spec.key if c in self.names]
-        dims = tuple(axes[c].n_known if c in self.names else 1 for c in spec.key)
+        key = [c for c in ID_COLUMNS if c in self.names]
+        dims = tuple(axes[c].n_known if c in self.names else 1 for c in ID_COLUMNS)
         coef = spec.column("coef_ugm3_per_kt")
         fill = coef.name in self.names and len(present) == len(ID_COLUMNS)
         if fill:  # metrics only in the concentrations table: zero slabs after the others
@@ -701,7 +750,7 @@ class TransportStream(checks.StreamedTable):
                 for c in key:
                     side_codes[c].append(codes[c][kept])
                 main = np.flatnonzero(~side)
-            flat = _flat_keys(codes, spec.key, dims, n if main is None else main)
+            flat = _flat_keys(codes, ID_COLUMNS, dims, n if main is None else main)
             flat_p[flat] = 1
             if flat_t is not None:
                 flat_t[flat] = values if main is None else values[main]
@@ -751,7 +800,7 @@ class TransportStream(checks.StreamedTable):
                 break
         out = []
         for row, f in found:
-            at = dict(zip(spec.key, np.unravel_index(f, dims)))
+            at = dict(zip(ID_COLUMNS, np.unravel_index(f, dims)))
             out.append((row + 2, self._key_text({c: int(at[c]) for c in key}, key),
                         first_row[f] + 2))
         return out
@@ -764,7 +813,7 @@ class TransportStream(checks.StreamedTable):
             for c in key:
                 ok &= codes[c] < self.axes[c].n_known
             main = np.flatnonzero(ok)
-            yield offset, main, _flat_keys(codes, TABLES["transport"].key, dims, main)
+            yield offset, main, _flat_keys(codes, ID_COLUMNS, dims, main)
 
     def _side_duplicates(self, side_rows, side_codes, key) -> tuple[list, int]:
         """Duplicates among the rows with an undefined or empty id (errors themselves; the

@@ -143,8 +143,11 @@ APPLICABILITY = Table(
         Column("city"),
         Column("measure"),
         Column("max_application", "float", low=0, high=1, unit="share in [0, 1]"),
+        # a row with a year applies to that year, a row without to every year
+        Column("year", "int", required=False, unit="calendar year", usual=(1900, 2200),
+               blank_ok=True),
     ),
-    key=("city", "measure"),
+    key=("city", "measure", "year"),
     optional_file=True,
     needs_rows=False,
     references=(("city", "cities", "city"), ("measure", "measures", "measure")),
@@ -162,8 +165,9 @@ TRANSPORT = Table(
         # receptor next to a stack: beyond it the unit is probably per Mt or per t/day.
         Column("coef_ugm3_per_kt", "float", unit="µg/m³ per kt/yr", usual=(-1e3, 1e3),
                limit=1e9),
+        Column("member", required=False),  # one of an ensemble of transport estimates
     ),
-    key=("metric", "receptor", "source", "pollutant"),
+    key=("metric", "receptor", "source", "pollutant", "member"),
     optional_file=True,
     needs_rows=False,
     references=(("source", "cities", "city"),),
@@ -178,8 +182,9 @@ CONCENTRATIONS = Table(
         # probably in ng/m³.
         Column("baseline_ugm3", "float", low=0, unit="µg/m³", usual=(0, 1e3), limit=1e9),
         Column("year", "int", required=False, unit="calendar year", usual=(1900, 2200)),
+        Column("member", required=False),  # the baseline under that transport member
     ),
-    key=("metric", "receptor", "year"),
+    key=("metric", "receptor", "year", "member"),
     optional_file=True,
     needs_rows=False,
 )

@@ -205,6 +205,15 @@ class QuadraticOptions(Spec):
     segments: StrictInt = Field(8, ge=1, le=100, description="segments per measure for pwl")
 
 
+class TransportChoice(Spec):
+    """Which transport estimate of the region's ensemble the plan uses (a region may ship
+    several members, e.g. low, central and high outside shares)."""
+
+    member: str | None = Field(
+        None, description="transport member id (the member column of transport.csv); default: "
+                          "region.yaml's default_member")
+
+
 # --- the scenario ----------------------------------------------------------
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -237,6 +246,8 @@ class Scenario(Spec):
         default_factory=QuadraticOptions, description="options of cost_model: quadratic"
     )
     solver: SolverOptions = Field(default_factory=SolverOptions, description="HiGHS options")
+    transport: TransportChoice = Field(default_factory=TransportChoice,
+                                       description="which member of a transport ensemble to use")
     source_file: SkipJsonSchema[Path | None] = Field(None, exclude=True)
 
     # set by load_scenario: where each key was written, every file read, lists replaced by extends
