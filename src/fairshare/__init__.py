@@ -33,6 +33,10 @@ __all__ = ["InputError", "Problem", "__version__", "load_scenario", "load_region
            "build_model", "solve", "mtfr", "pareto", "compare", "Result", "Status"]
 
 
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
 def __getattr__(name):
     # Lazy imports keep `fairshare --help` fast and avoid import cycles.
     if name == "load_scenario":

@@ -346,6 +346,8 @@ def plot(result_dir: Path):
 
 
 def print_summary(result) -> None:
+    """The result in words and display units (see :mod:`fairshare.display`)."""
+    from fairshare.display import money_bn, percent
     from fairshare.solver import Status
 
     s = result.summary
@@ -357,15 +359,15 @@ def print_summary(result) -> None:
     if result.status != Status.OPTIMAL:
         return
     f = s["fairness"]
-    click.echo(f"total cost {result.total_cost / 1e9:,.3f} bn CNY/yr "
-               f"({100 * f['regional_burden']:.3f}% of regional GDP); "
-               f"targets attained {s['targets_attained']}/{s['targets_total']}")
-    click.echo(f"burden (cost/GDP): max {100 * f['max_burden']:.3f}%, "
-               f"min {100 * f['min_burden']:.3f}%, Gini {f['gini_burden']:.3f}")
+    targets = (f"targets attained {s['targets_attained']} of {s['targets_total']}"
+               if s["targets_total"] else "no concentration targets")
+    click.echo(f"total cost {money_bn(result.total_cost)} bn CNY/yr "
+               f"({percent(f['regional_burden'], 3)} of regional GDP); {targets}")
+    click.echo(f"burden (cost / GDP): largest {percent(f['max_burden'], 3)}, "
+               f"smallest {percent(f['min_burden'], 3)}, Gini {f['gini_burden']:.3f}")
     if s.get("price_of_fairness") is not None:
-        click.echo(f"price of fairness {100 * s['price_of_fairness']:+.2f}% against the least-cost "
-                   f"plan ({s['least_cost_cny'] / 1e9:,.3f} bn CNY/yr); cost_shift_m_cny below is "
-                   "each city's change")
+        click.echo(f"price of fairness {100 * s['price_of_fairness']:+.2f}% against the "
+                   f"least-cost plan ({money_bn(s['least_cost_cny'])} bn CNY/yr)")
     _print_cities(result)
     _print_binding_targets(result)
     _print_caps(s)
@@ -373,24 +375,31 @@ def print_summary(result) -> None:
 
 
 def _print_cities(result) -> None:
+    from fairshare.display import money_m, percent, text_table
+
     cities = result.cities.sort_values("cost_cny", ascending=False)
-    columns = ["city", "cost_cny", "burden"] + (["cost_shift_cny"] if "cost_shift_cny" in cities else [])
-    table = cities[columns].copy()
-    table["cost_m_cny"] = table.pop("cost_cny") / 1e6
-    table["burden_pct"] = 100 * table.pop("burden")
-    if "cost_shift_cny" in table:
-        table["cost_shift_m_cny"] = table.pop("cost_shift_cny") / 1e6
-    click.echo("\n" + table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    formats = {"City": lambda r: r.get("name", r["city"]),
+               "Cost (M CNY/yr)": lambda r: money_m(r["cost_cny"]),
+               "Burden (% of GDP)": lambda r: percent(r["burden"], 3)}
+    if "cost_shift_cny" in cities:
+        formats["Change vs least cost (M CNY/yr)"] = lambda r: money_m(r["cost_shift_cny"])
+    click.echo("\n" + text_table(cities, formats, what="cities (all in cities.csv)"))
 
 
 def _print_binding_targets(result) -> None:
+    from fairshare.display import text_table
+
     binding = result.receptors[result.receptors["shadow_price_cny_per_ugm3"] > 0]
-    if len(binding):
-        b = binding[["metric", "receptor", "final_ugm3", "target_ugm3",
-                     "shadow_price_cny_per_ugm3"]].copy()
-        b["shadow_price_m_cny_per_ugm3"] = b.pop("shadow_price_cny_per_ugm3") / 1e6
-        click.echo("\nbinding targets (marginal cost of 1 µg/m³ tighter):\n"
-                   + b.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    if not len(binding):
+        return
+    binding = binding.sort_values("shadow_price_cny_per_ugm3", ascending=False)
+    click.echo("\nbinding targets (marginal cost of 1 µg/m³ tighter):\n" + text_table(binding, {
+        "Metric": lambda r: str(r["metric"]).replace("PM25", "PM2.5"),
+        "Receptor": lambda r: r.get("name", r["receptor"]),
+        "After (µg/m³)": lambda r: f"{r['final_ugm3']:.2f}",
+        "Target (µg/m³)": lambda r: f"{r['target_ugm3']:.2f}",
+        "Marginal cost (M CNY/yr per µg/m³)": lambda r: f"{r['shadow_price_cny_per_ugm3'] / 1e6:,.2f}",
+    }, what="binding targets (all in receptors.csv)"))
 
 
 def _print_caps(s: dict) -> None:

@@ -38,7 +38,7 @@ def compare_row(scenario) -> dict:
         "gini_cost_per_capita": f["gini_cost_per_capita"],
         "price_of_fairness_pct": None if s.get("price_of_fairness") is None
         else 100 * s["price_of_fairness"],
-        "targets_attained": f"{s['targets_attained']}/{s['targets_total']}",
+        "targets_attained": s["targets_attained"], "targets_total": s["targets_total"],
     })
     rec = res.receptors
     pop = inst.data.receptor_population
@@ -46,8 +46,9 @@ def compare_row(scenario) -> dict:
         order = [inst.data.receptors.index(r) for r in group["receptor"]]
         row[f"pop_weighted_{metric}_ugm3"] = float(np.average(group["final_ugm3"], weights=pop[order]))
         targeted = group["target_ugm3"].notna()
-        if targeted.any():
-            row[f"attained_{metric}"] = f"{int(group.loc[targeted, 'attained'].sum())}/{int(targeted.sum())}"
+        if targeted.any():  # two numbers, never "28/28" (a spreadsheet reads that as a date)
+            row[f"attained_{metric}"] = int(group.loc[targeted, "attained"].sum())
+            row[f"targets_{metric}"] = int(targeted.sum())
     base_t = inst.data.emission_city_t.sum(axis=0)
     for p, pol in enumerate(inst.data.pollutants):
         red = res.cities[f"reduction_t_{pol}"].sum()

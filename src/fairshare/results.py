@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fairshare import families
+from fairshare.display import city_names, measure_names
 from fairshare.families.concentration import shadow_prices_cny_per_ugm3
 from fairshare.families.gini import gini_coefficient
 from fairshare.folders import ResultExists, result_folder, write_folder, write_json  # noqa: F401
@@ -41,6 +42,14 @@ class Result:
     summary: dict = field(default_factory=dict)
     diagnosis: dict | None = None
 
+    def write(self, out_root: str | Path = "results", overwrite: bool = False,
+              plots: bool = True) -> Path:
+        """Write ``out_root/<scenario>/`` as ``fairshare run`` does: the tables, summary.json,
+        diagnosis.json when infeasible and, unless ``plots=False``, the plots."""
+        from fairshare.plots import redraw
+        return write_results(self, out_root, overwrite,
+                             extra_files=redraw if plots and self.status == Status.OPTIMAL else None)
+
 
 def solution_arrays(model, inst) -> tuple[np.ndarray, np.ndarray]:
     """(x [S, M] application shares, dE [S, P] reductions in kt/yr) from the solved model."""
@@ -53,7 +62,8 @@ def solution_arrays(model, inst) -> tuple[np.ndarray, np.ndarray]:
 def city_table(inst, x: np.ndarray, dE_kt: np.ndarray) -> pd.DataFrame:
     d = inst.data
     cost_cny = inst.measure_cost_mcny(x).sum(axis=1) * CNY_PER_MCNY
-    table = {"city": list(d.cities), "cost_cny": cost_cny,
+    names = city_names(d)
+    table = {"city": list(d.cities), "name": [names[c] for c in d.cities], "cost_cny": cost_cny,
              "burden": cost_cny / (d.gdp_bn_cny * CNY_PER_BN_CNY)}
     base_t = d.emission_city_t
     for p, pol in enumerate(d.pollutants):
@@ -83,9 +93,12 @@ def receptor_table(inst, model, dE_kt: np.ndarray | None, mtfr_ugm3: np.ndarray)
     with np.errstate(invalid="ignore"):
         attained = np.where(np.isnan(target), np.nan, final <= target + ATTAINMENT_TOL_UGM3)
     q_idx, r_idx = np.meshgrid(np.arange(Q), np.arange(R), indexing="ij")
+    names = city_names(d)  # a receptor that is a city is named like it
+    receptor = np.asarray(d.receptors, dtype=object)[r_idx.ravel()]
     frame = pd.DataFrame({
         "metric": np.asarray(d.metrics, dtype=object)[q_idx.ravel()],
-        "receptor": np.asarray(d.receptors, dtype=object)[r_idx.ravel()],
+        "receptor": receptor,
+        "name": [names.get(r, r) for r in receptor],
         "baseline_ugm3": d.baseline_ugm3.ravel(), "final_ugm3": final.ravel(),
         "target_ugm3": target.ravel(), "mtfr_ugm3": mtfr_ugm3.ravel(),
         "attained": pd.array([None if np.isnan(a) else bool(a) for a in attained.ravel()],
@@ -99,9 +112,11 @@ def receptor_table(inst, model, dE_kt: np.ndarray | None, mtfr_ugm3: np.ndarray)
 def measure_table(inst, x: np.ndarray) -> pd.DataFrame:
     d = inst.data
     s_idx, m_idx = np.nonzero(x > APPLIED_MIN)
+    names = measure_names(d)
+    measures = np.asarray(d.measures, dtype=object)[m_idx]
     table = {"city": np.asarray(d.cities, dtype=object)[s_idx],
              "sector": np.asarray(d.sectors, dtype=object)[d.measure_sector[m_idx]],
-             "measure": np.asarray(d.measures, dtype=object)[m_idx],
+             "measure": measures, "measure_name": [names[m] for m in measures],
              "application": x[s_idx, m_idx],
              "cost_cny": inst.measure_cost_mcny(x)[s_idx, m_idx] * CNY_PER_MCNY}
     removed_t = inst.removal_kt[s_idx, m_idx, :] * x[s_idx, m_idx, None] * T_PER_KT

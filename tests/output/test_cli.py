@@ -32,11 +32,12 @@ def test_run_writes_the_results_folder(scenario, tmp_path, cli):
     for key in ("versions", "problem_size", "seconds", "fairness", "scenario_resolved"):
         assert key in summary
     receptors = pd.read_csv(folder / "receptors.csv")
-    assert list(receptors.columns) == ["metric", "receptor", "baseline_ugm3", "final_ugm3",
-                                       "target_ugm3", "mtfr_ugm3", "attained",
+    assert list(receptors.columns) == ["metric", "receptor", "name", "baseline_ugm3",
+                                       "final_ugm3", "target_ugm3", "mtfr_ugm3", "attained",
                                        "shadow_price_cny_per_ugm3"]
     cities = pd.read_csv(folder / "cities.csv")
-    assert list(cities.columns[:3]) == ["city", "cost_cny", "burden"]
+    assert list(cities.columns[:4]) == ["city", "name", "cost_cny", "burden"]
+    assert list(cities["name"]) == ["A", "B"]  # names beside ids (the toy's cities.csv names)
     assert "total cost" in r.output
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary folder left
 
