@@ -23,6 +23,8 @@ from fairshare.instance import Instance, build_instance, resolve
 from fairshare.model import build_model as _build
 from fairshare.model.objective import use_cost_objective
 from fairshare.results import Result, make_result
+from fairshare.roadmap import Roadmap
+from fairshare.roadmap.solve import build_roadmap_model, solve_roadmap
 from fairshare.solver import Status, elastic_solve, solve_model
 from fairshare.units import BP
 
@@ -51,6 +53,9 @@ def prepare(scenario) -> Instance:
         if exc.partial is None:
             raise
         sc, problems = exc.partial, exc.problems + exc.warnings
+    if sc.is_roadmap:
+        from fairshare.roadmap import prepare_roadmap
+        return prepare_roadmap(sc, problems)
     t0 = time.perf_counter()
     try:
         data = load_region(sc.region, sc.year, sc.transport.member)
@@ -72,9 +77,9 @@ def build_model(scenario) -> pyo.ConcreteModel:
     Costs in the model are in million CNY/yr, emissions in kt/yr (see
     :mod:`fairshare.model`).
     """
-    inst = scenario if isinstance(scenario, Instance) else prepare(scenario)
+    inst = scenario if isinstance(scenario, (Instance, Roadmap)) else prepare(scenario)
     t0 = time.perf_counter()
-    m = _build(inst)
+    m = build_roadmap_model(inst) if isinstance(inst, Roadmap) else _build(inst)
     inst.timings = {**inst.timings, "build_model": time.perf_counter() - t0}
     return m
 
@@ -91,6 +96,8 @@ def solve(scenario, model: pyo.ConcreteModel | None = None, *,
     if model is None:
         model = build_model(scenario)
     inst: Instance = model._fairshare_instance
+    if isinstance(inst, Roadmap):
+        return solve_roadmap(inst, model)
     least = None
     if has_fairness(inst.scenario) and (price_of_fairness or _needs_reference(inst)):
         least = solve(least_cost_variant(inst), price_of_fairness=False)

@@ -358,6 +358,9 @@ def print_summary(result) -> None:
         return
     if result.status != Status.OPTIMAL:
         return
+    if "npv_cny" in s:
+        _print_roadmap(result)
+        return
     f = s["fairness"]
     targets = (f"targets attained {s['targets_attained']} of {s['targets_total']}"
                if s["targets_total"] else "no concentration targets")
@@ -370,6 +373,36 @@ def print_summary(result) -> None:
                    f"least-cost plan ({money_bn(s['least_cost_cny'])} bn CNY/yr)")
     _print_cities(result)
     _print_binding_targets(result)
+    _print_caps(s)
+    _print_rules(s)
+
+
+def _print_roadmap(result) -> None:
+    """The path: present value, then each period's cost, burden and attainment."""
+    import pandas as pd
+
+    from fairshare.display import money_bn, percent
+
+    s = result.summary
+    click.echo(f"roadmap {', '.join(map(str, s['years']))} ({s['foresight']} foresight, "
+               f"discount rate {100 * s['discount_rate']:g}%/yr): net present value "
+               f"{money_bn(s['npv_cny'])} bn CNY")
+    rows = []
+    for period in s["periods"]:
+        year = str(period["year"])
+        attained, total = s["attained_by_year"].get(year, [0, 0])
+        f = s["fairness_by_year"][year]
+        rows.append({"Year": year, "Years": period["years"],
+                     "Cost (bn CNY/yr)": money_bn(s["cost_by_year_cny"][year]),
+                     "Share of GDP": percent(f["regional_burden"], 3),
+                     "Largest burden": percent(f["max_burden"], 3),
+                     "Targets attained": f"{attained} of {total}" if total else "–"})
+    click.echo("\n" + pd.DataFrame(rows).to_string(index=False))
+    comparison = s.get("foresight_comparison")
+    if comparison and comparison.get("cost_of_myopia_cny") is not None:
+        click.echo(f"\ncost of myopia {money_bn(comparison['cost_of_myopia_cny'])} bn CNY "
+                   f"(myopic {money_bn(comparison['npv_myopic_cny'])}, perfect foresight "
+                   f"{money_bn(comparison['npv_perfect_cny'])})")
     _print_caps(s)
     _print_rules(s)
 
@@ -407,7 +440,7 @@ def _print_caps(s: dict) -> None:
     if caps:
         click.echo("\nemission caps (t/yr; marginal cost of 1 t/yr tighter):")
     for c in caps:
-        click.echo(f"  {c['entry']} {c['pollutant']} zone {c['zone']}: {c['final_t']:,.0f} "
+        click.echo(f"  {c['entry']}{_year_of(c)} {c['pollutant']} zone {c['zone']}: {c['final_t']:,.0f} "
                    f"of {c['cap_t']:,.0f} allowed (baseline {c['baseline_t']:,.0f}); "
                    f"{c['shadow_price_cny_per_t']:,.0f} CNY/t")
 
@@ -422,7 +455,11 @@ def _print_rules(s: dict) -> None:
         where = ", ".join(r["binding"][:6]) + (" ..." if len(r["binding"]) > 6 else "")
         state = f"binds ({where})" if r["binds"] else r.get("note") or \
             "does not bind: the plan meets it with room to spare, so it changes nothing"
-        click.echo(f"  {r['entry']} {r['rule']}: {state}")
+        click.echo(f"  {r['entry']}{_year_of(r)} {r['rule']}: {state}")
+
+
+def _year_of(row: dict) -> str:
+    return f" ({row['year']})" if "year" in row else ""
 
 
 def print_diagnosis(diagnosis: dict) -> None:
@@ -447,7 +484,7 @@ def print_diagnosis(diagnosis: dict) -> None:
         click.echo(title)
         for r in relaxations[:20]:
             where = f" ({r['file']}, line {r['line']})" if r.get("line") else ""
-            click.echo(f"  {r['entry']} {r['rule']}{where}, {r['subject']}: {r['fix']}")
+            click.echo(f"  {r['entry']}{_year_of(r)} {r['rule']}{where}, {r['subject']}: {r['fix']}")
         if len(relaxations) > 20:
             click.echo(f"  ... and {len(relaxations) - 20} more (see diagnosis.json)")
 

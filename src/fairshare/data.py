@@ -65,6 +65,9 @@ class RegionData:
     transport_ugm3_per_kt: np.ndarray  # [Q, R, S, P]
     baseline_ugm3: np.ndarray       # [Q, R] (nan where not given)
     receptor_population: np.ndarray  # [R] persons
+    capex_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [M] capital share
+    lifetime_yr: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [M] years (inf: no end)
+    reversible: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # [M] may be undone
     files: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256
     warnings: tuple[Problem, ...] = ()
     member: str | None = None       # the transport member of an ensemble, if the region has one
@@ -467,6 +470,9 @@ def _to_arrays(folder, info, year, t, hashes, warnings, ids) -> RegionData:
 
     metrics, receptors, receptor_pop, transport, baseline = _air_quality_arrays(t, cities,
                                                                                  city_ix, pol_ix)
+    capex = _column(measures_df, "capex_share", 0.0)
+    lifetime = _column(measures_df, "lifetime_yr", np.inf)
+    reversible = _column(measures_df, "reversible", 0.0) > 0.5
     theta = (measures_df["theta_cny_per_t"].astype(float).fillna(0).to_numpy()
              if "theta_cny_per_t" in measures_df else np.zeros(M))
     cost_factor = (cities_df["cost_factor"].astype(float).fillna(1.0).to_numpy()
@@ -482,9 +488,17 @@ def _to_arrays(folder, info, year, t, hashes, warnings, ids) -> RegionData:
         measure_group=measures_df["group"].astype(str).to_numpy(), measure_ref=measure_ref,
         cost_cny_per_t=measures_df["cost_cny_per_t"].astype(float).to_numpy(),
         theta_cny_per_t=theta, efficiency=efficiency, max_application=max_app,
+        capex_share=capex, lifetime_yr=lifetime, reversible=reversible,
         transport_ugm3_per_kt=transport, baseline_ugm3=baseline,
         receptor_population=receptor_pop, files=hashes, warnings=warnings,
     )
+
+
+def _column(table: pd.DataFrame, name: str, default: float) -> np.ndarray:
+    """An optional number column as floats, ``default`` where absent or blank."""
+    if name not in table.columns:
+        return np.full(len(table), default, dtype=float)
+    return table[name].astype(float).fillna(default).to_numpy()
 
 
 def _air_quality_arrays(t, cities, city_ix, pol_ix):

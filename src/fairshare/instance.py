@@ -28,6 +28,7 @@ from fairshare.families.base import Resolver
 from fairshare.families.concentration import AqTargets, merge
 from fairshare.feasibility import MtfrTable
 from fairshare.model.measures import removal_kt
+from fairshare.spec import at_year
 from fairshare.units import CNY_PER_MCNY, MCNY_PER_BN_CNY, T_PER_KT
 
 __all__ = ["Instance", "build_instance", "T_PER_KT", "CNY_PER_MCNY", "MCNY_PER_BN_CNY"]
@@ -109,22 +110,50 @@ def build_instance(data: RegionData, scenario, mtfr: MtfrTable | None = None) ->
     return inst
 
 
-def resolve(data: RegionData, scenario, mtfr: MtfrTable | None = None) -> tuple[Instance, list[Problem]]:
+def resolve(data: RegionData, scenario, mtfr: MtfrTable | None = None,
+            year: int | None = None, warn: bool = True,
+            keep=lambda spec: True) -> tuple[Instance, list[Problem]]:
     """The instance and every problem and warning of resolving ``scenario`` on ``data``
-    (:func:`fairshare.api.prepare` gathers them with the problems of other stages)."""
+    (:func:`fairshare.api.prepare` gathers them with the problems of other stages).
+
+    Values given by year take their value in ``year`` (default: the data's year); an
+    entry whose values by year do not name it does not apply that year. ``warn=False``
+    leaves out the warnings about likely-wrong values (a roadmap warns once, not per year);
+    ``keep(spec)`` selects the entries resolved (a roadmap resolves the rules held over its
+    horizon apart from those held each year).
+    """
     mtfr = mtfr if mtfr is not None else MtfrTable(data)
+    year = data.year if year is None else year
     ctx = Resolver(data, scenario, mtfr)
     inst = Instance(data=data, scenario=scenario, mtfr=mtfr,
                     items={f.NAME: [] for f in families.FAMILIES})
     for where, spec in _entries(scenario):
+        if not keep(spec):
+            continue
         family = families.family_of(spec)
-        for message in getattr(family, "warnings", lambda s, w: [])(spec, where):
+        for message in getattr(family, "warnings", lambda s, w: [])(spec, where) if warn else []:
             ctx.warn(where, message)
-        item = family.resolve(spec, ctx, where)
+        spec_in_year = at_year(spec, year)
+        if spec_in_year is None:
+            _not_this_year(ctx, where, spec, year, roadmap=bool(getattr(scenario, "years", None)))
+            continue
+        item = family.resolve(spec_in_year, ctx, where)
         if item is not None:
             inst.items[family.NAME].append(item)
     inst.cost_method = _cost_method(ctx, inst, scenario)
     return inst, ctx.problems
+
+
+def _not_this_year(ctx: Resolver, where: str, spec, year: int | None, roadmap: bool) -> None:
+    """An entry with values by year that do not name ``year``: a roadmap leaves it out of
+    that year; a one-year plan says why the entry does nothing."""
+    if roadmap:
+        return
+    if year is None:
+        ctx.problem(where, "gives values by year, but the scenario names no year: set year: "
+                           "(or years: for a roadmap)")
+    else:
+        ctx.warn(where, f"gives values by year but none for {year}: it does not apply")
 
 
 def _entries(scenario):

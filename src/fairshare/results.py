@@ -59,9 +59,13 @@ def solution_arrays(model, inst) -> tuple[np.ndarray, np.ndarray]:
     return x, dE
 
 
-def city_table(inst, x: np.ndarray, dE_kt: np.ndarray) -> pd.DataFrame:
+def city_table(inst, x: np.ndarray, dE_kt: np.ndarray,
+               cost_mcny: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per city: cost (``cost_mcny`` [S, M] where the plan's costs are not
+    ``inst.measure_cost_mcny(x)``: a roadmap's include annuities), burden, reductions."""
     d = inst.data
-    cost_cny = inst.measure_cost_mcny(x).sum(axis=1) * CNY_PER_MCNY
+    cost_mcny = inst.measure_cost_mcny(x) if cost_mcny is None else cost_mcny
+    cost_cny = cost_mcny.sum(axis=1) * CNY_PER_MCNY
     names = city_names(d)
     table = {"city": list(d.cities), "name": [names[c] for c in d.cities], "cost_cny": cost_cny,
              "burden": cost_cny / (d.gdp_bn_cny * CNY_PER_BN_CNY)}
@@ -109,8 +113,9 @@ def receptor_table(inst, model, dE_kt: np.ndarray | None, mtfr_ugm3: np.ndarray)
     return frame[has_transport[q_idx.ravel()]].reset_index(drop=True)
 
 
-def measure_table(inst, x: np.ndarray) -> pd.DataFrame:
+def measure_table(inst, x: np.ndarray, cost_mcny: np.ndarray | None = None) -> pd.DataFrame:
     d = inst.data
+    cost_mcny = inst.measure_cost_mcny(x) if cost_mcny is None else cost_mcny
     s_idx, m_idx = np.nonzero(x > APPLIED_MIN)
     names = measure_names(d)
     measures = np.asarray(d.measures, dtype=object)[m_idx]
@@ -118,7 +123,7 @@ def measure_table(inst, x: np.ndarray) -> pd.DataFrame:
              "sector": np.asarray(d.sectors, dtype=object)[d.measure_sector[m_idx]],
              "measure": measures, "measure_name": [names[m] for m in measures],
              "application": x[s_idx, m_idx],
-             "cost_cny": inst.measure_cost_mcny(x)[s_idx, m_idx] * CNY_PER_MCNY}
+             "cost_cny": cost_mcny[s_idx, m_idx] * CNY_PER_MCNY}
     removed_t = inst.removal_kt[s_idx, m_idx, :] * x[s_idx, m_idx, None] * T_PER_KT
     for p, pol in enumerate(d.pollutants):
         table[f"reduction_t_{pol}"] = removed_t[:, p]
@@ -147,11 +152,12 @@ def rule_reports(inst, model) -> list[dict]:
 
 def _caps_summary(reports: list[dict]) -> dict:
     """The emission caps and the cost caps (burden cap, ability to pay) with their prices."""
-    emission = [{k: r[k] for k in ("entry", "pollutant", "zone", "cap_t", "baseline_t", "final_t",
-                                   "shadow_price_cny_per_t")}
+    keys = ("year", "entry", "pollutant", "zone", "cap_t", "baseline_t", "final_t",
+            "shadow_price_cny_per_t")
+    emission = [{k: r[k] for k in keys if k in r}
                 for r in reports if r["rule"] == families.emission_cap.NAME]
-    cost = [{"entry": r["entry"], "rule": r["rule"], **cap}
-            for r in reports if "caps" in r for cap in r["caps"]]
+    cost = [{**({"year": r["year"]} if "year" in r else {}), "entry": r["entry"],
+             "rule": r["rule"], **cap} for r in reports if "caps" in r for cap in r["caps"]]
     return {"emission_caps": emission, "cost_caps": cost}
 
 

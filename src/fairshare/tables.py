@@ -122,6 +122,14 @@ MEASURES = Table(
         Column("theta_cny_per_t", "float", required=False, low=0,
                unit="CNY per t, quadratic cost coefficient", blank_ok=True,
                usual=(1, 1e7), limit=1e11),
+        # Roadmaps (several years): the part of the annual cost that repays equipment (an
+        # annuity, paid from installation for the lifetime), the lifetime, and whether the
+        # measure may be undone (operational measures); blank: 0, no end, not reversible.
+        Column("capex_share", "float", required=False, low=0, high=1,
+               unit="share of the annual cost that is capital", blank_ok=True),
+        Column("lifetime_yr", "float", required=False, positive=True, unit="years",
+               blank_ok=True, usual=(1, 100), limit=1e4),
+        Column("reversible", "int", required=False, low=0, high=1, unit="0 or 1", blank_ok=True),
     ),
     key=("measure",),
 )

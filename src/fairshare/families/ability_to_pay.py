@@ -28,7 +28,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from fairshare.families.base import CostShareItem, cost_share_family, share_warnings
-from fairshare.spec import SHARE_OF_GDP, AllOrIds, Real, Spec as _Spec, custom_error
+from fairshare.spec import SHARE_OF_GDP, AllOrIds, Real, Spec as _Spec, by_year, custom_error
 
 NAME = "ability_to_pay"
 SECTION = "fairness"
@@ -57,8 +57,11 @@ class AbilityToPay(_Spec):
     """
 
     rule: Literal["ability_to_pay"]
-    max_share_of_gdp: Real | None = Field(None, gt=0, lt=1, description=f"upper bound on {SHARE_OF_GDP}")
+    max_share_of_gdp: by_year(gt=0, lt=1) | None = Field(None, description=f"upper bound on {SHARE_OF_GDP}")
     cities: AllOrIds = Field("all", description="'all' or a list of city ids the rule applies to")
+    over: Literal["each_year", "horizon"] = Field(
+        "each_year", description="roadmaps: hold in every year, or for the horizon's costs in "
+                                 "present value (levelised); one-year plans: no difference")
     class_by: Literal["gdp_per_capita"] | None = Field(None, description="classify cities by GDP per capita")
     classes: list[AbilityClass] = Field([], description="the classes, ascending by max_gdp_per_capita_cny")
 
@@ -110,7 +113,7 @@ def resolve(spec: AbilityToPay, ctx, where: str) -> Item | None:
 def warnings(spec: AbilityToPay, where: str) -> list[str]:
     shares = [spec.max_share_of_gdp] if spec.max_share_of_gdp is not None else \
         [c.max_share_of_gdp for c in spec.classes]
-    return [w for s in shares for w in share_warnings(s, "max_share_of_gdp")][:1]
+    return [w for s in shares if s is not None for w in share_warnings(s, "max_share_of_gdp")][:1]
 
 
 # the rows city_cost[s] <= share_s GDP[s], their diagnosis and report (shared with burden_cap)

@@ -313,9 +313,11 @@ def cost_share_family(name: str):
     return add_rows, explain, report
 
 
-def share_warnings(value: float, key: str) -> list[str]:
-    """A share of GDP of 5% or more is more likely a percent typed as a fraction."""
-    if value < 0.05:
-        return []
-    return [f"{key}: {value:g} means {100 * value:g}% of GDP a year, far above what air-quality "
-            f"plans cost (well under 1%); if you meant {value:g}%, write {value / 100:g}"]
+def share_warnings(value, key: str) -> list[str]:
+    """A share of GDP of 5% or more is more likely a percent typed as a fraction (``value``
+    a number or a mapping year -> number)."""
+    for v in (value.values() if isinstance(value, dict) else [value]):
+        if v is not None and v >= 0.05:
+            return [f"{key}: {v:g} means {100 * v:g}% of GDP a year, far above what air-quality "
+                    f"plans cost (well under 1%); if you meant {v:g}%, write {v / 100:g}"]
+    return []

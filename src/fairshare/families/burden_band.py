@@ -32,7 +32,7 @@ from pydantic import Field
 
 from fairshare.families.base import (Entry, Relaxation, Sweep, entry_report, pct, relative_matrix,
                                      relaxation, share_warnings)
-from fairshare.spec import Real, Spec as _Spec
+from fairshare.spec import Spec as _Spec, by_year
 
 NAME = "burden_band"
 SECTION = "fairness"
@@ -44,7 +44,10 @@ class BurdenBand(_Spec):
     """Burden band: ``|cost[s]/GDP[s] - total cost/total GDP| <= width`` for every city."""
 
     rule: Literal["burden_band"]
-    width: Real = Field(ge=0, description="half-width of the band, a fraction of GDP (0.001 = 0.1 % of GDP)")
+    width: by_year(ge=0) = Field(description="half-width of the band, a fraction of GDP (0.001 = 0.1 % of GDP)")
+    over: Literal["each_year", "horizon"] = Field(
+        "each_year", description="roadmaps: hold in every year, or for the horizon's costs in "
+                                 "present value (levelised); one-year plans: no difference")
 
 
 Spec = BurdenBand  # the family's entry as written in the scenario file

@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import Field
 
 from fairshare.families.base import CostShareItem, Sweep, cost_share_family, share_warnings
-from fairshare.spec import SHARE_OF_GDP, AllOrIds, Real, Spec as _Spec
+from fairshare.spec import SHARE_OF_GDP, AllOrIds, Spec as _Spec, by_year
 
 NAME = "burden_cap"
 SECTION = "fairness"
@@ -40,8 +40,11 @@ class BurdenCap(_Spec):
     """Burden cap: every listed city's annual cost ``cost[s] <= max_share_of_gdp * GDP[s]`` (CNY/yr)."""
 
     rule: Literal["burden_cap"]
-    max_share_of_gdp: Real = Field(gt=0, lt=1, description=f"upper bound on {SHARE_OF_GDP}")
+    max_share_of_gdp: by_year(gt=0, lt=1) = Field(description=f"upper bound on {SHARE_OF_GDP}")
     cities: AllOrIds = Field("all", description="'all' or a list of city ids the cap applies to")
+    over: Literal["each_year", "horizon"] = Field(
+        "each_year", description="roadmaps: hold in every year, or for the horizon's costs in "
+                                 "present value (levelised); one-year plans: no difference")
 
 
 Spec = BurdenCap  # the family's entry as written in the scenario file

@@ -35,7 +35,7 @@ from pydantic import Field, model_validator
 
 from fairshare.families.base import DUAL_TOL, Entry, Relaxation, Sweep, relaxation
 from fairshare.units import CNY_PER_MCNY
-from fairshare.spec import AllOrIds, Real, Spec as _Spec, require_exactly_one
+from fairshare.spec import AllOrIds, Spec as _Spec, by_year, require_exactly_one
 
 NAME = "concentration"
 SECTION = "targets"
@@ -55,12 +55,12 @@ class ConcentrationTarget(_Spec):
     kind: ClassVar[str] = NAME
     metric: str = Field(description="air-quality metric id from concentrations.csv, e.g. PM25")
     receptors: AllOrIds = Field("all", description="'all' or a list of receptor ids")
-    max_ugm3: Real | None = Field(None, gt=0, description="concentration limit, µg/m³")
-    reduction_pct: Real | None = Field(
-        None, gt=0, lt=100, description="required fall from the baseline concentration, % of baseline"
+    max_ugm3: by_year(gt=0) | None = Field(None, description="concentration limit, µg/m³")
+    reduction_pct: by_year(gt=0, lt=100) | None = Field(
+        None, description="required fall from the baseline concentration, % of baseline"
     )
-    gap_closure: Real | None = Field(
-        None, ge=0, le=1, description="share of the gap between baseline and MTFR to close, 0..1"
+    gap_closure: by_year(ge=0, le=1) | None = Field(
+        None, description="share of the gap between baseline and MTFR to close, 0..1"
     )
 
     @model_validator(mode="after")

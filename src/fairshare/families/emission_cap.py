@@ -32,7 +32,7 @@ from pydantic import Field, model_validator
 
 from fairshare.families.base import Entry, Relaxation, entry_report, relaxation
 from fairshare.units import CNY_PER_MCNY, T_PER_KT
-from fairshare.spec import Real, Spec as _Spec, require_exactly_one
+from fairshare.spec import Spec as _Spec, by_year, require_exactly_one
 
 NAME = "emission_cap"
 SECTION = "targets"
@@ -50,9 +50,9 @@ class EmissionCap(_Spec):
     kind: ClassVar[str] = NAME
     emission_cap: str = Field(description="pollutant id from emissions.csv, e.g. NOx")
     zone: str = Field("all", description="zone id from cities.csv, or 'all' for the whole region")
-    max_t: Real | None = Field(None, ge=0, description="cap on the zone's emissions, t/yr")
-    reduction_pct: Real | None = Field(
-        None, ge=0, le=100, description="required fall from the zone's baseline emissions, %"
+    max_t: by_year(ge=0) | None = Field(None, description="cap on the zone's emissions, t/yr")
+    reduction_pct: by_year(ge=0, le=100) | None = Field(
+        None, description="required fall from the zone's baseline emissions, %"
     )
 
     @model_validator(mode="after")

@@ -32,7 +32,7 @@ from pydantic import Field, model_validator
 
 from fairshare.families.base import Entry, Relaxation, entry_report, relative_matrix, relaxation
 from fairshare.units import T_PER_KT
-from fairshare.spec import Real, Spec as _Spec, require_exactly_one
+from fairshare.spec import Spec as _Spec, by_year, require_exactly_one
 
 NAME = "equal_reduction"
 SECTION = "fairness"
@@ -49,9 +49,9 @@ class EqualReduction(_Spec):
 
     rule: Literal["equal_reduction"]
     pollutant: str = Field(description="pollutant id from emissions.csv, e.g. NOx")
-    min_pct: Real | None = Field(None, ge=0, le=100, description="minimum reduction in every city, %")
-    band_pct: Real | None = Field(
-        None, ge=0, description="allowed distance from the region-wide reduction, percentage points"
+    min_pct: by_year(ge=0, le=100) | None = Field(None, description="minimum reduction in every city, %")
+    band_pct: by_year(ge=0) | None = Field(
+        None, description="allowed distance from the region-wide reduction, percentage points"
     )
 
     @model_validator(mode="after")

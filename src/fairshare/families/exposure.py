@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import Field
 
 from fairshare.families.base import Entry, Relaxation, entry_report, relaxation
-from fairshare.spec import AllOrIds, Real, Spec as _Spec
+from fairshare.spec import AllOrIds, Spec as _Spec, by_year
 
 NAME = "exposure"
 SECTION = "targets"
@@ -39,7 +39,7 @@ class ExposureTarget(_Spec):
     kind: ClassVar[str] = NAME
     metric: str = Field(description="air-quality metric id from concentrations.csv, e.g. PM25")
     exposure: Literal["population_weighted"] = Field(description="how exposure is averaged")
-    max_ugm3: Real = Field(gt=0, description="limit on the population-weighted mean, µg/m³")
+    max_ugm3: by_year(gt=0) = Field(description="limit on the population-weighted mean, µg/m³")
     receptors: AllOrIds = Field("all", description="'all' or a list of receptor ids to average over")
 
 

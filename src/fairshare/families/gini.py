@@ -39,7 +39,7 @@ from pydantic import Field
 
 from fairshare.families.base import Entry, Relaxation, Sweep, entry_report, relaxation
 from fairshare.units import BP
-from fairshare.spec import Real, Spec as _Spec
+from fairshare.spec import Spec as _Spec, by_year
 
 NAME = "gini"
 SECTION = "fairness"
@@ -55,7 +55,10 @@ class Gini(_Spec):
 
     rule: Literal["gini"]
     of: Literal["burden", "cost_per_capita"] = Field("burden", description="what the Gini coefficient is of")
-    max: Real = Field(ge=0, le=1, description="upper bound on the Gini coefficient, 0..1")
+    max: by_year(ge=0, le=1) = Field(description="upper bound on the Gini coefficient, 0..1")
+    over: Literal["each_year", "horizon"] = Field(
+        "each_year", description="roadmaps: hold in every year, or for the horizon's costs in "
+                                 "present value (levelised); one-year plans: no difference")
 
 
 Spec = Gini  # the family's entry as written in the scenario file

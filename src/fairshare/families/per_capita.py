@@ -30,7 +30,7 @@ from pydantic import Field
 
 from fairshare.families.base import Entry, Relaxation, entry_report, relative_matrix, relaxation
 from fairshare.units import T_PER_KT
-from fairshare.spec import Real, Spec as _Spec
+from fairshare.spec import Spec as _Spec, by_year
 
 NAME = "per_capita"
 SECTION = "fairness"
@@ -45,8 +45,8 @@ class PerCapita(_Spec):
 
     rule: Literal["per_capita"]
     pollutant: str = Field(description="pollutant id from emissions.csv")
-    band_t_per_person: Real = Field(
-        ge=0, description="half-width of the band around the regional mean, t per person per year"
+    band_t_per_person: by_year(ge=0) = Field(
+        description="half-width of the band around the regional mean, t per person per year"
     )
 
 

@@ -26,7 +26,7 @@ from pydantic import Field
 
 from fairshare.families.base import Entry, Relaxation, entry_report, relative_matrix, relaxation
 from fairshare.units import T_PER_KT
-from fairshare.spec import Real, Spec as _Spec
+from fairshare.spec import Spec as _Spec, by_year
 
 NAME = "polluter_pays"
 SECTION = "fairness"
@@ -42,7 +42,7 @@ class PolluterPays(_Spec):
     """
 
     rule: Literal["polluter_pays"]
-    min_fraction: Real = Field(ge=0, le=1, description="fraction of the causal share each city must at least pay, 0..1")
+    min_fraction: by_year(ge=0, le=1) = Field(description="fraction of the causal share each city must at least pay, 0..1")
 
 
 Spec = PolluterPays  # the family's entry as written in the scenario file

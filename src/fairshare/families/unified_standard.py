@@ -33,7 +33,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from fairshare.families.base import Entry, Relaxation, entry_report, relaxation
-from fairshare.spec import Real, Spec as _Spec, custom_error
+from fairshare.spec import Spec as _Spec, by_year, custom_error
 
 NAME = "unified_standard"
 SECTION = "fairness"
@@ -52,10 +52,10 @@ class UnifiedStandard(_Spec):
     rule: Literal["unified_standard"]
     zone: str = Field("all", description="zone id from cities.csv, or 'all'")
     measure: str | None = Field(None, description="measure id from measures.csv")
-    min_application: Real | None = Field(None, ge=0, le=1, description="minimum application share, 0..1")
+    min_application: by_year(ge=0, le=1) | None = Field(None, description="minimum application share, 0..1")
     sector: str | None = Field(None, description="sector id from emissions.csv")
     pollutant: str | None = Field(None, description="pollutant id from emissions.csv")
-    min_removal: Real | None = Field(None, ge=0, le=1, description="minimum removal share of the sector, 0..1")
+    min_removal: by_year(ge=0, le=1) | None = Field(None, description="minimum removal share of the sector, 0..1")
 
     _FORMS: ClassVar[dict[str, tuple[str, ...]]] = {
         "by_measure": ("measure", "min_application"),

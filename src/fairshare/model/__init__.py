@@ -43,11 +43,12 @@ def build_model(inst) -> pyo.ConcreteModel:
     return m
 
 
-def add_rules(m: pyo.ConcreteModel, inst) -> None:
+def add_rules(m: pyo.ConcreteModel, inst, empty_aq_target: bool = True) -> None:
     """The rows of every target and fairness rule, one rule family at a time
     (:data:`fairshare.families.FAMILIES`); concentration targets always get their
-    (possibly empty) ``aq_target`` block, which sweeps and reports read."""
+    (possibly empty) ``aq_target`` block, which sweeps and reports read (unless
+    ``empty_aq_target=False``: a roadmap's rules over the horizon have no concentrations)."""
     for family in families.FAMILIES:
         items = inst.of(family)
-        if items or family is families.concentration:
+        if items or (family is families.concentration and empty_aq_target):
             family.add_rows(m, inst, items)

@@ -133,6 +133,10 @@ def attach_matrix_rows(m, rows: MatrixRows) -> MatrixRows:
     """Put ``rows`` on the model as ``m.<rows.name>`` and register it for the solver."""
     if not hasattr(m, "_fs_matrix_rows"):
         m._fs_matrix_rows = []
-    setattr(m, rows.name, rows)
+    name = rows.name
+    qualify = getattr(m, "qualify", None)  # a roadmap's period view: aq_target -> aq_target_2030
+    if qualify is not None:
+        rows.name = qualify(name)
+    setattr(m, name, rows)
     m._fs_matrix_rows.append(rows)
     return rows

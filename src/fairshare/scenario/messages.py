@@ -127,7 +127,7 @@ def _message(err: Any) -> str:
         return f"'{tag}' is not a fairness rule{did_you_mean(tag, FAIRNESS_RULES, ' (did you mean {!r}?)')}; rules: {rules}"
     if kind == "union_tag_not_found":
         return f"missing key 'rule': say which fairness rule this is, one of {', '.join(FAIRNESS_RULES)}"
-    if kind == "all_or_ids":
+    if kind in ("all_or_ids", "by_year"):
         return f"{key} {err['msg']}"
     if kind in _TYPE_WORDS:
         return f"{key} must be {_TYPE_WORDS[kind]}, not {show(value)}"

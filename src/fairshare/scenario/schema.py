@@ -205,6 +205,21 @@ class QuadraticOptions(Spec):
     segments: StrictInt = Field(8, ge=1, le=100, description="segments per measure for pwl")
 
 
+class RoadmapOptions(Spec):
+    """How the years of a roadmap (``years:``) are linked and valued."""
+
+    discount_rate: Real = Field(0.05, ge=0, lt=1, description="discount rate per year, a fraction "
+                                                              "(0.05 = 5 %), for the net present value")
+    last_period_years: StrictInt = Field(5, ge=1, le=100, description="years the last period "
+                                                                      "stands for (each other period "
+                                                                      "stands for the years until the next)")
+    foresight: Literal["perfect", "myopic"] = Field(
+        "perfect", description="perfect: one plan over all years; myopic: year by year, each "
+                               "keeping what earlier years installed")
+    compare_foresight: bool = Field(False, description="also solve the other foresight and report "
+                                                       "the cost of myopia")
+
+
 class TransportChoice(Spec):
     """Which transport estimate of the region's ensemble the plan uses (a region may ship
     several members, e.g. low, central and high outside shares)."""
@@ -234,6 +249,11 @@ class Scenario(Spec):
         description="path of the region data package folder, relative to the scenario file that sets it"
     )
     year: StrictInt | None = Field(None, description="selects the year columns of the region's tables")
+    years: list[StrictInt] | None = Field(
+        None, min_length=1, description="a roadmap: the periods' first years, ascending (e.g. "
+                                        "[2025, 2030, 2035]); one plan linking them")
+    roadmap: RoadmapOptions = Field(default_factory=RoadmapOptions,
+                                    description="options of a roadmap (years:)")
     targets: list[Target] = Field([], description="air-quality targets and emission caps, all to be met")
     fairness: list[FairnessRule] = Field([], description="fairness rules, all to be met")
     objective: Annotated[Objective, WithJsonSchema(_objective_json_schema())] = Field(
@@ -270,6 +290,25 @@ class Scenario(Spec):
             f"name {show(name)} is also the results folder name, so it must start with a letter or digit"
             " and use only letters, digits, '.', '_' and '-' (no '/', no '..', no spaces)",
         )
+
+    @field_validator("years")
+    @classmethod
+    def _years_ascend(cls, years: list[int] | None) -> list[int] | None:
+        if years is not None and any(b <= a for a, b in zip(years, years[1:])):
+            raise custom_error("years", f"years must ascend without repeats, e.g. [2025, 2030, "
+                                        f"2035]; got {years}")
+        return years
+
+    @model_validator(mode="after")
+    def _year_or_years(self) -> Scenario:
+        if self.year is not None and self.years is not None:
+            raise custom_error("year_or_years", "give year: (one year) or years: (a roadmap), "
+                                                "not both")
+        return self
+
+    @property
+    def is_roadmap(self) -> bool:
+        return self.years is not None
 
     @field_validator("region", mode="before")
     @classmethod
