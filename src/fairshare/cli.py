@@ -122,28 +122,22 @@ def run(scenario: Path, out_dir: Path, overwrite: bool, plots: bool):
     result = api.solve(inst)
     for w in inst.warnings[shown:]:  # found while solving
         click.echo(f"  {w}", err=True)
-    draw = _plot_writer(_result_plots) if plots and result.status == Status.OPTIMAL else None
-    folder = write_results(result, out_dir, overwrite=overwrite, extra_files=draw)
+    extras = _extras(plots and result.status == Status.OPTIMAL)
+    folder = write_results(result, out_dir, overwrite=overwrite, extra_files=extras)
     print_summary(result)
     click.echo(f"\nresults written to {folder}")
     sys.exit(result.status.exit_code)
 
 
-def _plot_writer(draw):
-    """``draw(folder)`` for the writer, a failure reported as a warning: plots never cost
-    the solved tables, which are written before them."""
+def _extras(plots: bool):
+    """The writer's extra files (plots, report.html, results.xlsx), each failure a warning:
+    the tables, written first, are never lost to them."""
+    from fairshare.extras import write_extras
+
     def write(folder: Path) -> None:
-        try:
-            draw(folder)
-        except Exception as exc:  # a plot is an extra; the tables are the result
-            click.echo(f"  warning: the plots could not be drawn ({type(exc).__name__}: {exc}); "
-                       "the tables are written (redraw with `fairshare plot`)", err=True)
+        for warning in write_extras(folder, plots):
+            click.echo(f"  {warning}", err=True)
     return write
-
-
-def _result_plots(folder: Path) -> None:
-    from fairshare.plots import redraw
-    redraw(folder)
 
 
 @main.command()
@@ -260,7 +254,7 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ou
 
     def write(folder: Path) -> None:
         front.to_csv(folder / "pareto.csv", index=False, float_format="%.10g")
-        _plot_writer(lambda f: _front_plots(front, f))(folder)
+        _extras(True)(folder)
 
     folder = write_folder(out_dir, name, write, overwrite)
     y_col = front_mod.SWEEPS[kind].column
@@ -272,11 +266,6 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ou
         _fail(f"no point of the front solved: the scenario itself is {first} (its targets and "
               f"rules, before any bound of the front); `fairshare run` explains why",
               Status(first).exit_code)
-
-
-def _front_plots(front, folder: Path) -> None:
-    from fairshare.plots import write_front_plots
-    write_front_plots(front, folder)
 
 
 @main.command()
@@ -313,17 +302,12 @@ def compare(scenarios: tuple[Path, ...], out_dir: Path, name: str, overwrite: bo
 
     def write(folder: Path) -> None:
         table.to_csv(folder / "compare.csv", index=False, float_format="%.10g")
-        _plot_writer(lambda f: _comparison_plots(table, f))(folder)
+        _extras(True)(folder)
 
     folder = write_folder(out_dir, name, write, overwrite)
     click.echo(table.set_index("scenario").drop(columns=["description"], errors="ignore")
                .T.to_string(float_format=lambda v: f"{v:,.3f}"))
     click.echo(f"\ncomparison written to {folder}")
-
-
-def _comparison_plots(table, folder: Path) -> None:
-    from fairshare.plots import write_comparison_plots
-    write_comparison_plots(table, folder)
 
 
 @main.command()

@@ -45,10 +45,21 @@ class Result:
     def write(self, out_root: str | Path = "results", overwrite: bool = False,
               plots: bool = True) -> Path:
         """Write ``out_root/<scenario>/`` as ``fairshare run`` does: the tables, summary.json,
-        diagnosis.json when infeasible and, unless ``plots=False``, the plots."""
-        from fairshare.plots import redraw
-        return write_results(self, out_root, overwrite,
-                             extra_files=redraw if plots and self.status == Status.OPTIMAL else None)
+        diagnosis.json when infeasible, the plots (unless ``plots=False``), report.html and
+        results.xlsx. An extra that fails is a warning (Python's ``warnings``)."""
+        import warnings
+
+        from fairshare.extras import write_extras
+
+        def extras(folder: Path) -> None:
+            for message in write_extras(folder, plots and self.status == Status.OPTIMAL):
+                warnings.warn(message, stacklevel=3)
+        return write_results(self, out_root, overwrite, extra_files=extras)
+
+    def _repr_html_(self) -> str:
+        """A short summary for Jupyter: status, cost, share of GDP, targets, top cities."""
+        from fairshare.report import result_html
+        return result_html(self)
 
 
 def solution_arrays(model, inst) -> tuple[np.ndarray, np.ndarray]:

@@ -64,7 +64,8 @@ def test_the_readme_attainment_command_writes_the_front(tmp_path):
             "--points", "3", "-o", tmp_path)
     assert r.exit_code == 0, r.output
     folder = tmp_path / "jjj-2030-least-cost-pareto-target"
-    assert sorted(p.name for p in folder.iterdir()) == ["pareto.csv", "pareto.png", "pareto.svg"]
+    assert sorted(p.name for p in folder.iterdir()) == ["pareto.csv", "pareto.png", "pareto.svg",
+                                                        "report.html", "results.xlsx"]
     assert list(pd.read_csv(folder / "pareto.csv")["gamma"]) == [0.0, 0.5, 1.0]
 
 
@@ -83,7 +84,7 @@ def test_a_plot_that_fails_is_a_warning_and_the_tables_are_written(tmp_path, mon
             "compare": ["compare", path]}[command]
     r = cli(*args, "-o", tmp_path / "out")
     assert r.exit_code == 0, r.output
-    assert "warning: the plots could not be drawn" in r.output
+    assert "warning: the plots could not be written" in r.output
     table = {"run": "toy/cities.csv", "pareto": "toy-pareto-gini/pareto.csv",
              "compare": "comparison/compare.csv"}[command]
     assert (tmp_path / "out" / table).is_file()
