@@ -40,6 +40,22 @@ def read_table(folder: Path, name: str) -> pd.DataFrame | None:
     return None
 
 
+def of_member(table: pd.DataFrame | None, member: str | None) -> pd.DataFrame | None:
+    """The rows of one transport member (``member`` or the only one); a table without a
+    member column as it is."""
+    if table is None or "member" not in table.columns:
+        return table
+    members = list(dict.fromkeys(table["member"]))
+    return table[table["member"] == (member if member is not None else members[0])]
+
+
+def default_member(folder: Path) -> str | None:
+    import yaml
+
+    path = Path(folder) / "region.yaml"
+    return (yaml.safe_load(path.read_text()) or {}).get("default_member") if path.exists() else None
+
+
 def of_year(table: pd.DataFrame | None, year: int | None) -> pd.DataFrame | None:
     """The rows of ``year`` (the first year if None); a table without a year column as it is."""
     if table is None or "year" not in table.columns:
@@ -48,8 +64,9 @@ def of_year(table: pd.DataFrame | None, year: int | None) -> pd.DataFrame | None
 
 
 class Region:
-    def __init__(self, folder: Path, year: int | None = None):
+    def __init__(self, folder: Path, year: int | None = None, member: str | None = None):
         read = lambda name: read_table(folder, name)  # noqa: E731
+        member = member if member is not None else default_member(folder)
         self.cities = read("cities").astype({"city": str}).set_index("city")
         em = of_year(read("emissions"), year)
         self.emission_t = em.groupby(["city", "sector", "pollutant"])["emission_t"].sum().to_dict()
@@ -59,14 +76,13 @@ class Region:
         self.eff = {(r.measure, r.pollutant): r.efficiency
                     for r in read("efficiencies").itertuples()}
         app = read("applicability")
-        self.app = {} if app is None else \
-            {(r.city, r.measure): r.max_application for r in app.itertuples()}
+        self.app = {} if app is None else self._applicability(app, year)
         # Air quality (both tables optional: a region planned on emission caps only).
-        tr = read("transport")
+        tr = of_member(read("transport"), member)
         self.transport = {} if tr is None else \
             {(r.metric, r.receptor, r.source, r.pollutant): r.coef_ugm3_per_kt
              for r in tr.itertuples()}
-        conc = of_year(read("concentrations"), year)
+        conc = of_year(of_member(read("concentrations"), member), year)
         self.c0 = {} if conc is None else \
             {(r.metric, r.receptor): r.baseline_ugm3 for r in conc.itertuples()}
         # Receptor population (exposure weights): receptors.csv, else the cities' population.
@@ -78,6 +94,16 @@ class Region:
         self.col = {v: j for j, v in enumerate(self.vars)}
         self._conc_rows: dict = {}
         self._technology = None
+
+    @staticmethod
+    def _applicability(app: pd.DataFrame, year) -> dict:
+        """Rows without a year apply every year; a row of ``year`` overrides them."""
+        if "year" not in app.columns:
+            return {(r.city, r.measure): r.max_application for r in app.itertuples()}
+        general = app[app["year"].isna()]
+        specific = app[app["year"] == year] if year is not None else app.iloc[:0]
+        return {(r.city, r.measure): r.max_application
+                for part in (general, specific) for r in part.itertuples()}
 
     def E(self, s, k, p) -> float:
         return self.emission_t.get((s, k, p), 0.0)
@@ -274,3 +300,110 @@ def _cap_row(reg: Region, t: dict, A_ub: list, b_ub: list) -> None:
             row[reg.col[s, m]] = -reg.removal_kt(s, m, p)
     A_ub.append(row)                          # -sum dE <= cap - base
     b_ub.append(cap_kt - base_kt)
+
+
+# --- roadmaps: several years in one LP ----------------------------------------------------
+
+def solve_roadmap_independently(region_dir, scenario: dict):
+    """Least present value (CNY) of a roadmap, written from the roadmap docs: per year t
+    the shares x_t (bounded by that year's applicability, its technology rows, targets
+    and caps with their value in that year, burden caps each year), installations inv_t
+    of the measures with capital (capacity in tonnes of the measure's base, lifetimes in
+    whole periods), irreversibility less the base that is gone, operating costs plus
+    annuities, discounted years per period. Variables: [x_1 .. x_T, inv_1 .. inv_T].
+
+    Returns (linprog status, NPV in CNY or None, the linprog result)."""
+    years = scenario["years"]
+    opts = scenario.get("roadmap", {})
+    rate, last = opts.get("discount_rate", 0.05), opts.get("last_period_years", 5)
+    lengths = [b - a for a, b in zip(years, years[1:])] + [last]
+    w = [sum((1 + rate) ** -(y - years[0]) for y in range(start, start + n))
+         for start, n in zip(years, lengths)]
+    regs = [Region(region_dir, y) for y in years]
+    reg, T = regs[0], len(years)
+    n = len(reg.vars)
+    meas = reg.measures
+    capex = (meas["capex_share"].fillna(0.0) if "capex_share" in meas else pd.Series(0.0, meas.index))
+    life = (meas["lifetime_yr"].fillna(np.inf) if "lifetime_yr" in meas else pd.Series(np.inf, meas.index))
+    reversible = (meas["reversible"].fillna(0) > 0 if "reversible" in meas else pd.Series(False, meas.index))
+    N = 2 * T * n                                    # x blocks, then inv blocks
+    X = lambda t, j: t * n + j                       # noqa: E731
+    INV = lambda t, j: (T + t) * n + j               # noqa: E731
+    serves = lambda u, t, m: u <= t and years[t] - years[u] < life[m]  # noqa: E731
+    A_ub, b_ub, c = [], [], np.zeros(N)
+    bounds = [(0.0, 0.0)] * N
+
+    def row(entries):
+        r = np.zeros(N)
+        for col, v in entries:
+            r[col] += v
+        return r
+
+    for t, rg in enumerate(regs):
+        one = {k: v for k, v in scenario.items() if k not in ("years", "roadmap")}
+        one["targets"] = [_at(tg, years[t]) for tg in scenario.get("targets", [])]
+        one["targets"] = [tg for tg in one["targets"] if tg is not None]
+        one["fairness"] = [_at(f, years[t]) for f in scenario.get("fairness", [])]
+        one["fairness"] = [f for f in one["fairness"] if f is not None]
+        A, b = _one_year_rows(rg, one)
+        for a_row, bound in zip(A, b):
+            A_ub.append(row((X(t, j), v) for j, v in enumerate(a_row) if v))
+            b_ub.append(bound)
+        for j, (s, m) in enumerate(rg.vars):
+            bounds[X(t, j)] = (0.0, rg.upper(s, m))
+            if capex[m] > 0:
+                bounds[INV(t, j)] = (0.0, 1.0)
+            # operating cost, discounted years of the period
+            c[X(t, j)] += w[t] * (1 - capex[m]) * rg.cost_mcny(s, m)
+            if capex[m] > 0:  # the annuity of inv_t, in every period it serves
+                for u in range(t, T):
+                    if serves(t, u, m):
+                        c[INV(t, j)] += w[u] * capex[m] * rg.cost_mcny(s, m)
+                base_t = rg.E(s, rg.sector[m], meas.loc[m, "ref_pollutant"])
+                if base_t > 0:  # x_t B_t <= sum of serving inv_u B_u
+                    A_ub.append(row([(X(t, j), base_t)] + [
+                        (INV(u, j), -regs[u].E(s, rg.sector[m], meas.loc[m, "ref_pollutant"]))
+                        for u in range(t + 1) if serves(u, t, m)]))
+                    b_ub.append(0.0)
+            if t and not reversible[m] and regs[t - 1].upper(s, m) > 0:
+                shrink = max(0.0, regs[t - 1].upper(s, m) - rg.upper(s, m))
+                A_ub.append(row([(X(t - 1, j), 1.0), (X(t, j), -1.0)]))  # x_{t-1} - x_t <= shrink
+                b_ub.append(shrink)
+    res = linprog(c, A_ub=np.array(A_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
+    return res.status, (res.fun * CNY_PER_MCNY if res.status == 0 else None), res
+
+
+def _at(entry: dict, year: int) -> dict | None:
+    """The entry with every value given by year replaced by its value in ``year``; None if
+    a value by year does not name it."""
+    out = dict(entry)
+    for key, value in entry.items():
+        if isinstance(value, dict) and value and all(str(k).isdigit() for k in value):
+            by_year = {int(k): v for k, v in value.items()}
+            if year not in by_year:
+                return None
+            out[key] = by_year[year]
+    return out
+
+
+def _one_year_rows(reg: Region, scenario: dict):
+    """(A, b) of one year's rows over that year's x: technology, targets, caps, rules."""
+    A_ub, b_ub = [], []
+    A, b = reg.technology()
+    A_ub += list(A)
+    b_ub += list(b)
+    limits = {}
+    for t in scenario.get("targets", []):
+        if t.get("emission_cap"):
+            _cap_row(reg, t, A_ub, b_ub)
+            continue
+        for r in receptors_of(reg, t["metric"], t.get("receptors")):
+            c0 = reg.c0[t["metric"], r]
+            lim = t["max_ugm3"] if t.get("max_ugm3") is not None else c0 * (1 - t["reduction_pct"] / 100)
+            limits[t["metric"], r] = min(lim, limits.get((t["metric"], r), np.inf))
+    for (q, r), lim in limits.items():
+        A_ub.append(-reg.conc_row(q, r))
+        b_ub.append(lim - reg.c0[q, r])
+    for rule in scenario.get("fairness", []):
+        _fairness_rows(reg, rule, A_ub, b_ub)
+    return A_ub, b_ub

@@ -235,3 +235,29 @@ def test_what_roadmaps_do_not_offer_is_said(tmp_path):
         fs.solve(fs.load_scenario(path))
     text = str(err.value)
     assert "present value" in text and "quadratic costs are for one year" in text
+
+
+# --- the independent formulation ----------------------------------------------------------
+
+ORACLE_CASES = [
+    ("lock-in", LOCK_IN, {2025: 19, 2030: 10.5}, {}),
+    ("reversible", REVERSIBLE, {2025: 15}, {"discount_rate": 0.3}),
+    ("lifetime", dict(measures=[{**measure("kit", cost=1000.0), "capex_share": 0.7,
+                                 "lifetime_yr": 5},
+                                {**measure("op", group="g2", cost=1500.0), "reversible": 1}],
+                      efficiencies=[eff("kit", 0.8), eff("op", 0.5)]),
+     {2025: 15, 2030: 12}, {"discount_rate": 0.08, "last_period_years": 10}),
+]
+
+
+@pytest.mark.parametrize("case", ORACLE_CASES, ids=[c[0] for c in ORACLE_CASES])
+def test_the_npv_equals_the_independent_formulation(tmp_path, case):
+    from independent import solve_roadmap_independently
+
+    _, region_kw, limits, options = case
+    region = one_city(tmp_path / "region", **region_kw)
+    res = run(tmp_path, region, limits, roadmap=options)
+    scenario = res.summary["scenario_resolved"]
+    status, npv, _ = solve_roadmap_independently(region, scenario)
+    assert status == 0 and res.status == Status.OPTIMAL
+    assert res.summary["npv_cny"] == pytest.approx(npv, rel=1e-6)
