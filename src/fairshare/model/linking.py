@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyomo.core as pyo
+import scipy.sparse as sp
 
 from fairshare.model._linear import add_rows, linear_rows
 from fairshare.units import CNY_PER_MCNY
@@ -110,20 +111,20 @@ def _add_capacity(m, road, t: int, capital: np.ndarray) -> None:
 def _add_irreversibility(m, road, t: int) -> None:
     """x_t >= x_{t-1} - (a_{t-1} - a_t)^+ for measures that cannot be undone."""
     d = road.periods[0].data
-    now, before = road.periods[t].data, road.periods[t - 1].data
-    x_now = getattr(m, f"application_{road.years[t]}")
-    x_before = getattr(m, f"application_{road.years[t - 1]}")
-    index, rows, lower = [], [], []
-    for si, s in enumerate(d.cities):
-        for j in np.flatnonzero(~d.reversible):
-            if before.max_application[si, j] <= 0:
-                continue
-            mm = d.measures[j]
-            index.append((s, mm))
-            rows.append(linear_rows(np.array([[1.0, -1.0]]), [x_now[s, mm], x_before[s, mm]])[0])
-            lower.append(-max(0.0, before.max_application[si, j] - now.max_application[si, j]))
-    add_rows(m, f"irreversible_{road.years[t]}", index, rows, lower=lower,
-             doc="what was installed stays, but for the base that is gone")
+    a_now, a_before = road.periods[t].data.max_application, road.periods[t - 1].data.max_application
+    x_now = list(getattr(m, f"application_{road.years[t]}").values())  # s-major: j = s*M + m
+    x_before = list(getattr(m, f"application_{road.years[t - 1]}").values())
+    held = (~d.reversible)[None, :] & (a_before > 0)                     # [S, M]
+    cols = np.flatnonzero(held.ravel())
+    n, SM = len(cols), a_now.size
+    rows = np.arange(n)
+    matrix = sp.csr_array((np.r_[np.ones(n), -np.ones(n)], (np.r_[rows, rows], np.r_[cols, SM + cols])),
+                          shape=(n, 2 * SM))
+    s_idx, m_idx = np.divmod(cols, a_now.shape[1])
+    index = [(d.cities[s], d.measures[j]) for s, j in zip(s_idx, m_idx)]
+    lower = -np.maximum(0.0, a_before - a_now).ravel()[cols]
+    add_rows(m, f"irreversible_{road.years[t]}", index, linear_rows(matrix, x_now + x_before),
+             lower=lower, doc="what was installed stays, but for the base that is gone")
 
 
 def add_period_costs(m: pyo.ConcreteModel, road) -> None:
