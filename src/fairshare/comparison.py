@@ -24,10 +24,12 @@ def compare_row(scenario) -> dict:
 
     sc = load_scenario(scenario) if isinstance(scenario, (str, Path)) else scenario
     inst = api.prepare(sc)
-    res = api.solve(inst.scenario, model=api.build_model(inst))
+    res = api.solve(inst, model=api.build_model(inst))
     row = {"scenario": sc.name, "description": sc.description, "status": res.status.value}
     if res.status != Status.OPTIMAL:
         return row
+    if "npv_cny" in res.summary:
+        return {**row, **_roadmap_columns(res)}
     s, f = res.summary, res.summary["fairness"]
     cost = res.cities["cost_cny"]
     row.update({
@@ -54,6 +56,25 @@ def compare_row(scenario) -> dict:
         red = res.cities[f"reduction_t_{pol}"].sum()
         row[f"reduction_t_{pol}"] = red
         row[f"reduction_pct_{pol}"] = 100 * red / base_t[p] if base_t[p] > 0 else 0.0
+    return row
+
+
+def _roadmap_columns(res) -> dict:
+    """A roadmap as one row: its present value, each period's annual cost and attainment,
+    the fairness of the path (present-value cost over present-value GDP) and, when
+    computed, the cost of myopia."""
+    s, f = res.summary, res.summary["fairness"]
+    row = {"npv_bn_cny": s["npv_cny"] / 1e9, "foresight": s["foresight"],
+           "max_burden_pct": 100 * f["max_burden"], "regional_burden_pct": 100 * f["regional_burden"],
+           "gini_burden": f["gini_burden"],
+           "targets_attained": s["targets_attained"], "targets_total": s["targets_total"]}
+    for year, cost in s["cost_by_year_cny"].items():
+        row[f"cost_{year}_bn_cny"] = cost / 1e9
+        attained, total = s["attained_by_year"].get(year, [0, 0])
+        row[f"attained_{year}"], row[f"targets_{year}"] = attained, total
+    myopia = (s.get("foresight_comparison") or {}).get("cost_of_myopia_cny")
+    if myopia is not None:
+        row["cost_of_myopia_bn_cny"] = myopia / 1e9
     return row
 
 
