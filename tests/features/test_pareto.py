@@ -57,14 +57,97 @@ def test_target_sweep_runs_from_baseline_to_mtfr(toy):
     assert front.loc[3, "total_cost_cny"] == pytest.approx(1e6)
 
 
-def test_an_infeasible_epsilon_is_reported_not_raised(tmp_path, toy_region, toy_scenario):
+def test_a_front_that_cannot_move_is_one_point_then_unreachable_ones(tmp_path, toy_region,
+                                                                    toy_scenario):
     region = toy_region(applicability=[{"city": "b", "measure": "m1", "max_application": 0.0}])
     sc = fs.load_scenario(toy_scenario(tmp_path / "s.yaml", region=region))
     front = pareto(sc, y="gini", points=4, progress=False)
     # b cannot spend anything, so only a plan with all cost in a exists: Gini 0.5 always.
-    assert front.status.iloc[0] == "optimal"
-    assert (front.status.iloc[1:] == "infeasible").all()
+    assert front.status.tolist() == ["optimal", "unreachable", "unreachable", "unreachable"]
+    assert front.reachable.tolist() == [True, False, False, False]
+    assert front.epsilon.tolist() == pytest.approx([0.5, 1 / 3, 1 / 6, 0.0])  # towards the aim
+    assert front.total_cost_cny.iloc[1:].isna().all()
     assert front.non_dominated.tolist() == [True, False, False, False]
+
+
+# b can apply its measure to a tenth of its base only (0.05 M CNY/yr at most). Equal
+# burdens (Gini 0, band 0) would need x_b = x_a / 2, and 5 x_a + x_b >= 3 then needs
+# x_b = 3/11 > 0.1: unreachable. The least Gini has x_b = 0.1, x_a = 0.58: burdens 2.9 and
+# 1 (1e-6 of GDP), Gini = |2.9 - 1| / (2 (2.9 + 1)) = 19/78, at 0.5 (0.58 + 0.1) = 0.34 M CNY.
+B_SMALL = [{"city": "b", "measure": "m1", "max_application": 0.1}]
+
+
+@pytest.mark.parametrize("y, column", [("gini", "gini_burden"), ("band", "band_burden")])
+def test_no_point_lies_beyond_the_reachable_end(tmp_path, toy_region, toy_scenario, y, column):
+    from fairshare.fronts import END_REL_TOL
+
+    sc = fs.load_scenario(toy_scenario(tmp_path / "s.yaml", region=toy_region(applicability=B_SMALL)))
+    front = pareto(sc, y=y, points=8, progress=False)
+    assert (front.status == "optimal").all() and front.reachable.all()  # was 0..4 infeasible
+    assert np.all(np.diff(front.epsilon) < 0)
+    start = front.epsilon.iloc[0]
+    end = front.epsilon.iloc[-1]
+    assert (front[column] <= front.epsilon + 1e-9).all()
+    assert front.total_cost_cny.iloc[-1] == pytest.approx(0.34e6, rel=1e-3)
+    if y == "gini":
+        assert end == pytest.approx(19 / 78, abs=END_REL_TOL * start)
+        assert end >= 19 / 78 - 1e-9
+    # one step further is infeasible: the end is the least reachable bound (within END_REL_TOL)
+    from fairshare.api import prepare
+    from fairshare.fronts import _cold_point
+
+    beyond = _cold_point((prepare(sc), y, end - 2 * END_REL_TOL * start))
+    assert beyond["status"] == "infeasible"
+
+
+@pytest.fixture
+def full_toy(toy_scenario):
+    return fs.load_scenario(toy_scenario())
+
+
+def test_points_go_where_the_front_bends(full_toy):
+    """The full toy's Gini front (cost 0.3 + 0.4 (3 - 6G) / (11 + 18G) M CNY) steepens
+    towards Gini 0, three times as steep there as at 0.5: after 5 even points the two
+    extra ones go to the steep half, where the front bends towards equal burdens."""
+    front = pareto(full_toy, y="gini", points=7, progress=False)
+    eps = front.epsilon.to_numpy()
+    assert eps[0] == pytest.approx(0.5) and eps[-1] == pytest.approx(0.0)
+    assert eps.tolist() == pytest.approx([0.5, 0.375, 0.25, 0.1875, 0.125, 0.0625, 0.0])
+    cost = front.total_cost_cny.to_numpy() / 1e6
+    by_hand = 0.3 + 0.4 * (3 - 6 * eps) / (11 + 18 * eps)
+    assert cost == pytest.approx(by_hand, rel=1e-6)
+    assert (eps < 0.25).sum() > (eps > 0.25).sum()  # more points on the steep half
+
+
+def _curve_runner(curve):
+    """A fake solver for place_points: the least cost at a bound v is curve(v)."""
+    def run(values):
+        return [{"sweep": "gini", "epsilon": v, "status": "optimal", "total_cost_cny": curve(v)}
+                for v in values]
+    return run
+
+
+def test_place_points_crowd_the_knee_of_a_kinked_front():
+    from fairshare.fronts import SWEEPS, place_points
+
+    # flat (cost 1) down to the knee at 0.3, then steep to 0: cost 1 + 30 (0.3 - v)
+    rows = place_points(_curve_runner(lambda v: 1.0 + 30.0 * max(0.0, 0.3 - v)),
+                        start=1.0, end=0.0, aim=0.0, points=15, sweep=SWEEPS["gini"])
+    eps = np.array([r["epsilon"] for r in rows])
+    assert len(eps) == 15 and eps[0] == 1.0 and eps[-1] == 0.0 and np.all(np.diff(eps) < 0)
+    near = ((eps > 0.15) & (eps < 0.45)).sum()
+    assert near >= 7  # an even grid puts 4 there
+    gaps = -np.diff(eps)
+    knee = np.argmin(np.abs(eps[:-1] + eps[1:] - 0.6))  # the gap around 0.3
+    assert gaps[knee] == gaps.min() and gaps.max() >= 4 * gaps.min()
+    assert (eps <= 0.3).sum() >= 6  # the steep part: an even grid puts 5 there
+    assert (eps > 0.5).sum() <= 4  # the flat stretch, half the range, few
+    same = place_points(_curve_runner(lambda v: 1.0 + 30.0 * max(0.0, 0.3 - v)),
+                        start=1.0, end=0.0, aim=0.0, points=15, sweep=SWEEPS["gini"])
+    assert [r["epsilon"] for r in same] == eps.tolist()  # deterministic
+    line = place_points(_curve_runner(lambda v: 2.0 - v), start=1.0, end=0.0, aim=0.0, points=9,
+                        sweep=SWEEPS["gini"])
+    assert [r["epsilon"] for r in line] == pytest.approx(np.linspace(1, 0, 9))  # a straight front
 
 
 def test_cli_pareto_writes_csv_and_plots(toy, tmp_path, cli):

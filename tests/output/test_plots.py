@@ -9,6 +9,8 @@ matplotlib.use("Agg")
 import json  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -23,8 +25,10 @@ from toy import TARGET_A, city, two_city_region, write_scenario  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _close_figures():
+    previous = plots.current_style()
     yield
     plt.close("all")
+    plots.use_style(previous)
 
 
 def _solve_to_folder(tmp, name, **keys):
@@ -126,10 +130,187 @@ def test_city_map_sizes_shades_labels(cities):
     sizes = pts.get_sizes()
     assert sizes[0] > sizes[1] > sizes[2] > 0  # area grows with cost; zero cost still shows
     assert list(pts.get_array()) == pytest.approx([0.4, 0.1, 0.0])  # shade = burden in %
-    assert sorted(t.get_text() for t in ax.texts) == ["Alpha", "Beta", "Gamma"]
+    assert sorted(t.get_text() for t in labels(ax)) == ["Alpha", "Beta", "Gamma"]
     cbar_ax = [a for a in ax.figure.axes if a is not ax]
-    assert len(cbar_ax) == 1 and cbar_ax[0].get_ylabel() == "% of GDP"
-    assert "°E" in ax.get_xlabel() and "°N" in ax.get_ylabel()
+    assert len(cbar_ax) == 1 and "% of GDP" in cbar_ax[0].get_ylabel()
+    assert "°E" in ax.get_xlabel() and "°N" in ax.get_ylabel() and ax.get_title()
+
+
+def labels(ax):
+    """The point labels of a map or front (annotations), not its notes."""
+    return [t for t in ax.texts if isinstance(t, Annotation) and t.get_gid() != "no-value"]
+
+
+GEO = pd.DataFrame({"city": ["a", "b", "c"], "name": ["Alpha", "Beta", "Gamma"],
+                    "lat": [39.9, 39.1, 38.0], "lon": [116.4, 117.2, 114.5]})
+
+
+def square(x0, y0, x1, y1):
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+
+
+def outlines(n=6):
+    """A FeatureCollection of ``n`` provinces tiling 110..122°E x 36..42°N (2° wide strips;
+    the first a municipality, the third with a hole) and one neighbour for context."""
+    features = []
+    for i in range(n):
+        x0 = 110.0 + 2 * i
+        rings = [square(x0, 36.0, x0 + 2, 42.0)] + ([square(x0 + 0.5, 40, x0 + 1, 41)] if i == 2 else [])
+        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": rings},
+                         "properties": {"name": f"P{i}", "name_zh": f"省{i}",
+                                        "type": "Municipality" if i == 0 else "Province"}})
+    features.append({"type": "Feature", "properties": {"name": "N", "role": "context"},
+                     "geometry": {"type": "MultiPolygon",
+                                  "coordinates": [[square(110.0, 30.0, 122.0, 36.0)]]}})
+    return {"type": "FeatureCollection", "attribution": "outlines: test", "features": features}
+
+
+def provinces(ax):
+    return [p for p in ax.patches if str(p.get_gid()).startswith("province:")]
+
+
+def test_city_map_draws_province_outlines_under_the_cities(cities):
+    ax = plots.city_map(cities, GEO, outlines=outlines())
+    drawn = provinces(ax)
+    assert len(drawn) == 6 and [p.get_gid() for p in drawn] == [f"province:P{i}" for i in range(6)]
+    assert all(len(p.get_path().vertices) >= 5 for p in drawn)
+    assert list(drawn[2].get_path().codes).count(1) == 2  # the hole is part of its province
+    (context,) = [p for p in ax.patches if p.get_gid() == "context:N"]
+    assert context.get_zorder() < drawn[0].get_zorder()
+    (pts,) = [c for c in ax.collections if len(c.get_offsets()) == 3]
+    assert pts.get_zorder() > max(p.get_zorder() for p in drawn)  # the cities on top
+    x0, x1 = ax.get_xlim()
+    assert 113 < x0 < 114.5 and 117.2 < x1 < 119  # the view is the cities', not the provinces'
+    names = [t.get_text() for t in ax.texts if t.get_gid() == "province-name"]
+    assert "P0" not in names and {"P2", "P3"} <= set(names)  # municipalities are not named
+    assert sorted(t.get_text() for t in labels(ax)) == ["Alpha", "Beta", "Gamma"]
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "map-note"] == ["outlines: test"]
+
+
+def test_city_map_without_outlines_is_a_scatter_with_a_note(cities, tmp_path):
+    ax = plots.city_map(cities, GEO)
+    assert not provinces(ax)
+    (note,) = [t for t in ax.texts if t.get_gid() == "map-note"]
+    assert "no province outlines" in note.get_text() and plots.MAP_FILE in note.get_text()
+    bad = tmp_path / "provinces.geojson"
+    bad.write_text('{"type": "Feature"}')
+    ax = plots.city_map(cities, GEO, outlines=bad)
+    (note,) = [t for t in ax.texts if t.get_gid() == "map-note"]
+    assert not provinces(ax) and "not drawn" in note.get_text() and "FeatureCollection" in note.get_text()
+    path = tmp_path / "ok.geojson"
+    path.write_text(json.dumps(outlines()))
+    assert len(provinces(plots.city_map(cities, GEO, outlines=path))) == 6
+
+
+def test_the_region_map_file_is_found_and_drawn(tmp_path, saved):
+    folder, region = _solve_to_folder(tmp_path, "toy-map", targets=TARGET_A)
+    (region / "map").mkdir()
+    (region / "map" / "provinces.geojson").write_text(json.dumps(outlines(2)))
+    plots.write_result_plots(folder, geo=region)
+    ((_, fig),) = [(stem, fig) for stem, fig in saved if stem == "city_map"]
+    assert len(provinces(fig.axes[0])) == 2
+    saved.clear()
+    plots.redraw(folder)  # the region named in summary.json
+    ((_, fig),) = [(stem, fig) for stem, fig in saved if stem == "city_map"]
+    assert len(provinces(fig.axes[0])) == 2
+    outside = tmp_path / "elsewhere.geojson"  # a link out of the region folder is not read
+    outside.write_text(json.dumps(outlines(3)))
+    (region / "map" / "provinces.geojson").unlink()
+    (region / "map" / "provinces.geojson").symlink_to(outside)
+    saved.clear()
+    plots.write_result_plots(folder, geo=region)
+    ((_, fig),) = [(stem, fig) for stem, fig in saved if stem == "city_map"]
+    assert not provinces(fig.axes[0])
+
+
+def test_the_shipped_region_map_puts_every_city_in_its_province():
+    """models/jjj-2plus26/map/provinces.geojson: the six provinces of the 2+26 channel,
+    small, and each city of the region's cities.csv inside the outline of its province."""
+    from matplotlib.path import Path as MPath
+
+    region = Path(__file__).resolve().parents[2] / "models" / "jjj-2plus26"
+    path = region / plots.MAP_FILE
+    assert path.stat().st_size < 100_000
+    shapes = plots.read_outlines(path)
+    own = [f for f in shapes["features"] if f["properties"].get("role") == "region"]
+    assert sorted(f["properties"]["name"] for f in own) == [
+        "Beijing", "Hebei", "Henan", "Shandong", "Shanxi", "Tianjin"]
+    cities = pd.read_csv(region / "cities.csv")
+    for _, c in cities.iterrows():
+        (feature,) = [f for f in own if str(c["province"]).strip() in
+                      (f["properties"]["name"], f["properties"]["name_zh"])]
+        inside = any(MPath(np.asarray(poly[0])).contains_point((c["lon"], c["lat"]))
+                     for poly in feature["geometry"]["coordinates"])
+        assert inside, f"{c['city']} at {c['lon']}, {c['lat']} is outside {c['province']}"
+
+
+def pixels(ax):
+    ax.figure.canvas.draw()
+    return np.asarray(ax.figure.canvas.buffer_rgba())[..., :3].astype(int)
+
+
+def test_colour_by_default_grey_on_request(cities):
+    assert plots.current_style() == "colour"
+    colour = pixels(plots.city_map(cities, GEO, outlines=outlines()))
+    assert plots.use_style("grey") == "colour" and plots.current_style() == "grey"
+    grey = pixels(plots.city_map(cities, GEO, outlines=outlines()))
+    assert colour.shape == grey.shape and (colour != grey).any()
+    chroma = lambda px: (px.max(axis=-1) - px.min(axis=-1)).max()  # noqa: E731
+    assert chroma(colour) > 100  # viridis
+    assert chroma(grey) <= 2  # greys only (anti-aliasing aside)
+    with pytest.raises(ValueError, match="colour, grey"):
+        plots.use_style("sepia")
+    assert plots.current_style() == "grey"
+
+
+@pytest.mark.parametrize("style", ["colour", "grey"])
+def test_a_city_that_pays_nothing_still_shows(cities, style):
+    plots.use_style(style)
+    ax = plots.city_map(cities, GEO, outlines=outlines())
+    ax.figure.canvas.draw()
+    (pts,) = [c for c in ax.collections if len(c.get_offsets()) == 3]
+    face = pts.get_facecolors()[2][:3]  # city c: no cost, burden 0
+    land = np.array(matplotlib.colors.to_rgb(provinces(ax)[0].get_facecolor()))
+    assert pts.get_sizes()[2] > 0
+    assert max(1.0 - face) > 0.1  # not white, nor nearly
+    assert np.abs(face - land).max() > 0.05  # and not the colour of the land under it
+    assert all(tuple(e[:3]) == (0.0, 0.0, 0.0) for e in pts.get_edgecolors())  # outlined
+    bars_ = plots.burden_by_city(cities).containers[0].patches
+    assert all(max(1.0 - np.array(b.get_facecolor()[:3])) > 0.1 for b in bars_)
+
+
+CHINESE = pd.DataFrame({"city": ["a", "b", "c"], "name": ["北京", "天津", "石家庄"],
+                        "lat": [39.9, 39.1, 38.0], "lon": [116.4, 117.2, 114.5]})
+
+
+def test_names_no_font_can_draw_fall_back_to_ids_with_one_warning(cities, monkeypatch, tmp_path):
+    monkeypatch.setattr(plots, "_cjk_fonts", lambda: ())
+    monkeypatch.setattr(plots, "_warned_fonts", [False])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ax = plots.city_map(cities, CHINESE, outlines=outlines())
+        assert sorted(t.get_text() for t in labels(ax)) == ["a", "b", "c"]
+        names = [t.get_text() for t in ax.texts if t.get_gid() == "province-name"]
+        assert names and all(n.startswith("P") for n in names)  # not the Chinese names either
+        plots._save(ax.figure, tmp_path, "map")
+        table = comparison().assign(scenario=["最低成本", "b", "c", "d"])
+        plots.write_comparison_plots(table, tmp_path)
+        plots.city_map(cities, CHINESE)
+    assert [w.category for w in caught] == [plots.FontWarning]  # one, and no per-glyph ones
+    assert "'北京'" in str(caught[0].message) and "font" in str(caught[0].message)
+
+
+def test_names_are_drawn_in_their_script_when_a_font_has_them(cities):
+    fonts = plots._cjk_fonts()
+    if not fonts:
+        pytest.skip("no font with Chinese characters is installed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plots.city_map(cities, CHINESE, outlines=outlines())
+        assert sorted(t.get_text() for t in labels(ax)) == sorted(CHINESE["name"])
+        assert fonts[0][0] in labels(ax)[0].get_fontfamily()
+        assert {"省2", "省3"} <= {t.get_text() for t in ax.texts if t.get_gid() == "province-name"}
+        ax.figure.canvas.draw()
 
 
 # Hand-worked: both minimised; p6 is infeasible (would dominate all), p8 has no x value.
@@ -153,7 +334,7 @@ def test_non_dominated_hand_worked():
 
 def test_pareto_front_draws_front_dominated_and_counts_the_rest():
     ax = plots.pareto_front(POINTS)
-    front, dominated = ax.lines
+    front, dominated = ax.lines[:2]
     assert list(front.get_xdata()) == pytest.approx([1.0, 2.0, 2.0, 4.0])  # bn CNY/yr, by x
     assert list(front.get_ydata()) == pytest.approx([5.0, 3.0, 3.0, 1.0])
     assert front.get_linestyle() == "-"
@@ -165,20 +346,72 @@ def test_pareto_front_draws_front_dominated_and_counts_the_rest():
                for t in ax.get_legend().get_texts())
 
 
-def test_compare_bars_grouped_and_hatched():
-    table = pd.DataFrame({"scenario": ["least-cost", "burden-cap", "beijing-30"],
+def test_pareto_front_marks_least_cost_fairest_and_options():
+    (least,) = [ln for ln in plots.pareto_front(POINTS).lines if ln.get_gid() == "least cost"]
+    ax = least.axes
+    assert list(least.get_xdata()) == [1.0] and list(least.get_ydata()) == [5.0]  # p0, not p6
+    assert least.get_marker() == "*"
+    (fairest,) = [ln for ln in ax.lines if ln.get_gid() == "fairest reachable"]
+    assert list(fairest.get_xdata()) == [4.0] and list(fairest.get_ydata()) == [1.0]
+    values = [t.get_text() for t in labels(ax)]
+    assert "1 bn CNY/yr, 5" in values and "4 bn CNY/yr, 1" in values
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "least cost" in legend and "fairest reachable" in legend
+    # shipped options: a table of name, cost and metric, or compare.csv as it is
+    options = pd.DataFrame({"name": ["equal burden", "broken"], "total_cost_cny": [3e9, np.nan],
+                            "gini_burden": [2.5, 1.0]})
+    ax = plots.pareto_front(POINTS, options=options)
+    (opt,) = [ln for ln in ax.lines if ln.get_gid() == "options"]
+    assert list(opt.get_xdata()) == [3.0] and list(opt.get_ydata()) == [2.5]
+    assert "equal burden" in [t.get_text() for t in labels(ax)]
+    compare = comparison().assign(scenario=["jjj-least-cost", "jjj-cap", "jjj-beijing-30", "x"])
+    ax = plots.pareto_front(fairness_front("max_burden"), y="max_burden", options=compare)
+    (opt,) = [ln for ln in ax.lines if ln.get_gid() == "options"]
+    assert list(opt.get_xdata()) == pytest.approx([32.7, 32.8])  # bn CNY/yr
+    assert list(opt.get_ydata()) == pytest.approx([1.3, 1.3])  # % of GDP
+    assert {"jjj-least-cost", "jjj-beijing-30"} <= {t.get_text() for t in labels(ax)}
+
+
+def test_pareto_front_counts_unreachable_points_apart():
+    front = fairness_front("gini")
+    front.loc[3, "status"] = "unreachable"
+    ax = plots.pareto_front(front)
+    assert "1 of 4 points beyond the reachable end" in ax.get_title()
+    assert "not optimal" not in ax.get_title()
+
+
+def test_compare_bars_one_panel_per_metric_in_its_unit():
+    table = pd.DataFrame({"scenario": ["jjj-least-cost", "jjj-burden-cap", "jjj-beijing-30"],
+                          "status": ["optimal", "infeasible", "optimal"],
                           "total_cost_cny": [32.7e9, 53.7e9, 32.8e9],
-                          "max_burden": [0.013, 0.008, 0.013]})
-    ax = plots.compare_bars(table, ["max_burden"])
-    assert len(ax.containers) == 1 and len(bars(ax)) == 3
-    assert [p.get_height() for p in bars(ax)] == pytest.approx([1.3, 0.8, 1.3])
-    assert "% of GDP" in ax.get_ylabel()
-    ax = plots.compare_bars(table, ["total_cost_cny", "max_burden"])  # units differ: relative
-    assert len(ax.containers) == 2 and len(bars(ax)) == 6
-    assert {p.get_hatch() for p in ax.containers[0]} != {p.get_hatch() for p in ax.containers[1]}
-    assert [p.get_height() for p in ax.containers[0]] == pytest.approx([60.89, 100, 61.08], abs=0.01)
-    assert "%" in ax.get_ylabel()
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["least-cost", "burden-cap", "beijing-30"]
+                          "max_burden": [0.013, 0.008, 0.013],
+                          "price_of_fairness_pct": [np.nan, 60.0, 0.3]})
+    first = plots.compare_bars(table, ["total_cost_cny", "max_burden", "price_of_fairness_pct"])
+    panels = first.figure.axes
+    assert len(panels) == 3 and panels[0] is first
+    assert [a.get_xlabel() for a in panels] == ["bn CNY/yr", "% of GDP", "% over least cost"]
+    assert [a.get_title() for a in panels] == ["total cost", "max burden", "price of fairness"]
+    widths = [[p.get_width() for p in a.containers[0]] for a in panels]
+    assert widths[0][::2] == pytest.approx([32.7, 32.8]) and np.isnan(widths[0][1])  # absolute
+    assert widths[1][::2] == pytest.approx([1.3, 1.3])
+    # options by scenario name, less the prefix they share (in the title), first at the top
+    assert [t.get_text() for t in first.get_yticklabels()] == ["least-cost", "burden-cap", "beijing-30"]
+    assert first.get_ylim()[0] > first.get_ylim()[1] and "jjj-" in first.figure.get_suptitle()
+    for a in panels:  # the infeasible option keeps its row in every panel, marked
+        assert [(t.get_text(), t.get_position()[1]) for t in a.texts if t.get_gid() == "status"] \
+            == [("infeasible", 1)]
+    assert [t.get_text() for t in panels[2].texts if t.get_gid() == "no-value"] == ["–"]
+    ax = plots.compare_bars(table, ["total_cost_cny", "max_burden"], relative=True)  # the old chart
+    assert len(ax.containers) == 2 and "% of the largest" in ax.get_ylabel()
+    assert [p.get_height() for p in ax.containers[0]][::2] == pytest.approx([99.7, 100], abs=0.1)
+
+
+def test_option_names_are_scenario_names_not_files():
+    names, prefix = plots._option_names(pd.DataFrame(
+        {"scenario": ["a-least", "scenarios/b.yaml", "a-cap"]}))
+    assert names == ["a-least", "b", "a-cap"] and prefix == ""
+    names, prefix = plots._option_names(pd.DataFrame({"scenario": ["jjj-2030-x", "jjj-2030-y"]}))
+    assert names == ["x", "y"] and prefix == "jjj-2030-"
 
 
 def test_functions_draw_on_a_given_axes(cities):
@@ -321,12 +554,14 @@ def test_every_plot_function_on_tables_read_back_from_csv(tmp_path, cities, rece
     assert len(ax.containers[0].patches) == 3 and len(ax.collections) == 1
     assert len(plots.burden_by_city(cities, cap=0.003).lines) == 1
     assert len(plots.concentrations(receptors, metric="PM25").collections) == 1
-    assert len(plots.city_map(cities, geo).texts) == 3
+    assert len(labels(plots.city_map(cities, geo))) == 3
+    assert len(provinces(plots.city_map(cities, geo, outlines=outlines()))) == 6
     assert plots.non_dominated(gini).tolist() == [True, True, True, False]
-    assert len(plots.pareto_front(gini, label="epsilon").texts) == 3
+    ax = plots.pareto_front(gini, label="epsilon", options=options)
+    assert len([t for t in ax.texts if t.get_gid() is None]) == 3
     assert len(plots.attainment_curve(target).lines[0].get_xdata()) == 4
     ax = plots.compare_bars(options, ["total_cost_bn_cny", "max_burden_pct"])
-    assert len(ax.containers) == 2
+    assert len(ax.figure.axes) == 2
     for ax in [a for num in plt.get_fignums() for a in plt.figure(num).axes]:
         ax.figure.canvas.draw()  # the layout and text placement too
 
@@ -373,25 +608,41 @@ def test_write_comparison_plots_keeps_a_failed_option_in_its_slot(tmp_path, save
     written = plots.write_comparison_plots(table, tmp_path)
     assert_plots(written, tmp_path, ["compare"])
     ((stem, fig),) = saved
-    ax = fig.axes[0]
+    panels = fig.axes
+    assert len(panels) == 4  # the four metrics of COLUMNS_FOR_PLOT, one panel each
     names = ["least-cost", "cap-0.5", "beijing-30", "broken"]
-    assert [t.get_text() for t in ax.get_xticklabels()] == names
-    slots = [t for t in ax.texts if not isinstance(t, Annotation)]  # bar values are Annotations
-    assert {t.get_text(): t.get_position()[0] for t in slots} == {"infeasible": 1, "task error": 3}
-    assert ax.get_xlim()[0] < -0.4 and ax.get_xlim()[1] > 3.4  # the last slot is not cut off
-    assert len(ax.containers) == 4  # the four metrics of COLUMNS_FOR_PLOT
-    for c in ax.containers:
-        heights = [p.get_height() for p in c.patches]
-        assert np.isfinite(heights[0]) and np.isfinite(heights[2])
-        assert np.isnan(heights[1]) and np.isnan(heights[3])  # no bars in a failed slot
+    assert [t.get_text() for t in panels[0].get_yticklabels()] == names
+    assert [a.get_xlabel() for a in panels] == ["bn CNY/yr", "% of GDP", "0–1", "% over least cost"]
+    for ax in panels:
+        slots = [t for t in ax.texts if t.get_gid() == "status"]
+        assert {t.get_text(): t.get_position()[1] for t in slots} == {"infeasible": 1, "task error": 3}
+        widths = [p.get_width() for p in ax.containers[0].patches]
+        assert np.isfinite(widths[0]) and np.isfinite(widths[2])
+        assert np.isnan(widths[1]) and np.isnan(widths[3])  # no bars in a failed slot
+        assert ax.get_ylim()[0] > 3.4 and ax.get_ylim()[1] < -0.4  # no slot is cut off
+    assert [p.get_width() for p in panels[0].containers[0].patches][::2] == pytest.approx([32.7, 32.8])
 
 
 def test_write_comparison_plots_leaves_out_metrics_no_option_has(tmp_path, saved):
     table = comparison().assign(price_of_fairness_pct=np.nan)
     plots.write_comparison_plots(round_trip(table, tmp_path / "compare.csv"), tmp_path)
-    ax = saved[0][1].axes[0]
-    assert len(ax.containers) == 3
-    assert not any("price of fairness" in t.get_text() for t in ax.get_legend().get_texts())
+    panels = saved[0][1].axes
+    assert len(panels) == 3
+    assert not any("price of fairness" in a.get_title() for a in panels)
+
+
+def test_the_writers_take_a_style_for_one_call(tmp_path, saved):
+    plots.write_comparison_plots(comparison(), tmp_path, style="grey")
+    plots.write_front_plots(fairness_front("gini"), tmp_path, style="grey")
+    assert plots.current_style() == "colour"  # only for the call
+    grey_bar = saved[0][1].axes[0].containers[0].patches[0].get_facecolor()
+    assert grey_bar[0] == grey_bar[1] == grey_bar[2]
+    saved.clear()
+    plots.write_comparison_plots(comparison(), tmp_path)
+    colour_bar = saved[0][1].axes[0].containers[0].patches[0].get_facecolor()
+    assert len({round(c, 3) for c in colour_bar[:3]}) == 3
+    with pytest.raises(ValueError, match="unknown plot style 'sepia'"):
+        plots.redraw(tmp_path, style="sepia")  # before anything is drawn
 
 
 def test_write_comparison_plots_with_nothing_solved_writes_nothing(tmp_path):
