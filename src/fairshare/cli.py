@@ -87,6 +87,8 @@ def main():
 
 
 SCENARIO = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+STYLE = click.option("--style", type=click.Choice(["colour", "grey"]), default="colour",
+                     show_default=True, help="Plots in colour, or in greys and hatching for print.")
 FRONT_NAMES = [name for name, s in SWEEPS.items() if s.loose is not None]  # gini, max_burden, band
 
 
@@ -103,8 +105,9 @@ def _warn(inst) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace an existing result of this scenario.")
 @click.option("--plots/--no-plots", default=True, show_default=True,
               help="Draw cost, burden, concentration and map plots (PNG and SVG).")
+@STYLE
 @handle_errors
-def run(scenario: Path, out_dir: Path, overwrite: bool, plots: bool):
+def run(scenario: Path, out_dir: Path, overwrite: bool, plots: bool, style: str):
     """Solve SCENARIO and write OUT/<scenario name>/: summary.json, cities.csv,
     receptors.csv, measures.csv (and diagnosis.json when infeasible).
 
@@ -122,22 +125,23 @@ def run(scenario: Path, out_dir: Path, overwrite: bool, plots: bool):
     result = api.solve(inst)
     for w in inst.warnings[shown:]:  # found while solving
         click.echo(f"  {w}", err=True)
-    extras = _extras(plots and result.status == Status.OPTIMAL)
+    extras = _extras(plots and result.status == Status.OPTIMAL, style)
     folder = write_results(result, out_dir, overwrite=overwrite, extra_files=extras)
     print_summary(result)
     click.echo(f"\nresults written to {folder}")
     sys.exit(result.status.exit_code)
 
 
-def _extras(plots: bool):
+def _extras(plots: bool, style: str | None = None):
     """The writer's extra files (plots, report.html, results.xlsx), each failure a warning:
     the tables, written first, are never lost to them."""
     from fairshare.extras import write_extras
 
     def write(folder: Path) -> None:
-        for warning in write_extras(folder, plots):
+        for warning in write_extras(folder, plots, style):
             click.echo(f"  {warning}", err=True)
     return write
+
 
 
 @main.command()
@@ -224,10 +228,11 @@ def sweep_options(fn):
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("results"), show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace an existing front of this scenario.")
+@STYLE
 @sweep_options
 @handle_errors
 def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, out_dir: Path,
-           overwrite: bool, workers: int | None, scheduler: str | None):
+           overwrite: bool, style: str, workers: int | None, scheduler: str | None):
     """Pareto front of SCENARIO by the epsilon-constraint method: the least cost with the
     fairness metric (--y) bounded, from the least-cost plan's value down to the lowest
     reachable; or (--sweep target) the cost of raising ambition from the baseline (gap
@@ -254,7 +259,7 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ou
 
     def write(folder: Path) -> None:
         front.to_csv(folder / "pareto.csv", index=False, float_format="%.10g")
-        _extras(True)(folder)
+        _extras(True, style)(folder)
 
     folder = write_folder(out_dir, name, write, overwrite)
     y_col = front_mod.SWEEPS[kind].column
@@ -276,9 +281,10 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ou
 @click.option("--name", default="comparison", show_default=True,
               help="Folder name under OUT for the table and chart.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing comparison of this name.")
+@STYLE
 @sweep_options
 @handle_errors
-def compare(scenarios: tuple[Path, ...], out_dir: Path, name: str, overwrite: bool,
+def compare(scenarios: tuple[Path, ...], out_dir: Path, name: str, overwrite: bool, style: str,
             workers: int | None, scheduler: str | None):
     """Roadmap options side by side: total cost, range of city costs, burdens and their
     Gini, price of fairness, targets attained, population-weighted concentration after
@@ -302,7 +308,7 @@ def compare(scenarios: tuple[Path, ...], out_dir: Path, name: str, overwrite: bo
 
     def write(folder: Path) -> None:
         table.to_csv(folder / "compare.csv", index=False, float_format="%.10g")
-        _extras(True)(folder)
+        _extras(True, style)(folder)
 
     folder = write_folder(out_dir, name, write, overwrite)
     click.echo(table.set_index("scenario").drop(columns=["description"], errors="ignore")
@@ -312,15 +318,16 @@ def compare(scenarios: tuple[Path, ...], out_dir: Path, name: str, overwrite: bo
 
 @main.command()
 @click.argument("result_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@STYLE
 @handle_errors
-def plot(result_dir: Path):
+def plot(result_dir: Path, style: str):
     """Re-draw the plots of RESULT_DIR: a results folder (summary.json), a Pareto folder
     (pareto.csv), a comparison folder (compare.csv), or a folder holding them such as
     results/ (each is redrawn)."""
     from fairshare.plots import RedrawError, redraw
 
     try:
-        paths = redraw(result_dir)
+        paths = redraw(result_dir, style=style)
     except RedrawError as exc:
         click.echo("\n".join(str(p) for p in exc.written))
         _fail(f"error: {exc}", EXIT_INVALID)

@@ -7,14 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def write_extras(folder: Path, plots: bool = True) -> list[str]:
-    """Draw the plots (unless ``plots=False``), then the report (which embeds them) and
-    the spreadsheet; return one warning per extra that failed."""
+def write_extras(folder: Path, plots: bool = True, style: str | None = None) -> list[str]:
+    """Draw the plots (unless ``plots=False``; ``style`` "colour" or "grey" for print),
+    then the report (which embeds them) and the spreadsheet; return one warning per extra
+    that failed."""
     from fairshare.plots import redraw
     from fairshare.report import write_report
     from fairshare.spreadsheet import write_spreadsheet
 
-    steps = ([("the plots", redraw)] if plots else []) + [
+    steps = ([("the plots", lambda f: redraw(f, style=style))] if plots else []) + [
         ("report.html", write_report), ("results.xlsx", write_spreadsheet)]
     warnings = []
     for what, write in steps:
