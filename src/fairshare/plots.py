@@ -1259,6 +1259,11 @@ def write_result_plots(result_dir: str | Path, geo=None, style: str | None = Non
     written: list[Path] = []
     cities = _read_table(folder / "cities.csv") if (folder / "cities.csv").is_file() else None
     receptors = _read_table(folder / "receptors.csv") if (folder / "receptors.csv").is_file() else None
+    if "years" in summary and cities is not None:  # a roadmap: its paths over the years
+        from fairshare.roadmap.plots import write_roadmap_plots
+
+        measures = _read_table(folder / "measures.csv") if (folder / "measures.csv").is_file() else None
+        return write_roadmap_plots(folder, cities, receptors, measures, style)
 
     def draw(stem, size, fn, *args, **kw):
         fig, ax = _figure(size)

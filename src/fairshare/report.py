@@ -198,16 +198,28 @@ def num(v, fmt: str = ",.2f", unit: str = "") -> str:
     return f"{text} {unit}".rstrip() if unit else text
 
 
-def _g(v) -> str:
-    """A value the planner typed, as typed: 35.0 -> "35", 0.4 -> "0.4"."""
-    x = _finite(v)
-    return "–" if x is None else f"{x:,.10g}"
+def _by_year(v, show) -> str:
+    """A value given by year ({2030: 35, 2035: 30}) as "35 in 2030, 30 in 2035"; a plain
+    value as ``show(v)``."""
+    if isinstance(v, dict):
+        return ", ".join(f"{show(x)} in {year}" for year, x in sorted(v.items(), key=lambda i: str(i[0])))
+    return show(v)
+
+
+def _g(v, factor: float = 1.0) -> str:
+    """A value the planner typed, as typed: 35.0 -> "35", 0.4 -> "0.4" (times ``factor``)."""
+    def show(value):
+        x = _finite(value)
+        return "–" if x is None else f"{x * factor:,.10g}"
+    return _by_year(v, show)
 
 
 def _pct_of(share) -> str:
     """A fraction written as a percentage, as precise as given: 0.008 -> "0.8%"."""
-    x = _finite(share)
-    return "–" if x is None else f"{100 * x:.6g}%"
+    def show(value):
+        x = _finite(value)
+        return "–" if x is None else f"{100 * x:.6g}%"
+    return _by_year(share, show)
 
 
 def species(pid) -> str:
@@ -268,7 +280,7 @@ def target_sentence(t: dict, names: Names) -> str:
     if t.get("reduction_pct") is not None:
         return f"{metric} at least {_g(t['reduction_pct'])}% below its baseline {where}"
     if t.get("gap_closure") is not None:
-        return (f"{metric} {where} closes {_g(100 * float(t['gap_closure']))}% of the gap between "
+        return (f"{metric} {where} closes {_g(t['gap_closure'], 100)}% of the gap between "
                 "its baseline and the lowest level every measure together can reach (MTFR)")
     return _generic("target", t)
 
@@ -287,7 +299,7 @@ def rule_sentence(r: dict, names: Names) -> str:
         return (f"{_cities(r.get('cities'), names)} pays more than "
                 f"{_pct_of(r.get('max_share_of_gdp'))} of its GDP")
     if kind == "burden_band":
-        return (f"every city's cost, as a share of its GDP, within {_g(100 * float(r['width']))} "
+        return (f"every city's cost, as a share of its GDP, within {_g(r['width'], 100)} "
                 "percentage points of the regional share (total cost / total GDP)")
     if kind == "equal_reduction":
         pol = species(r.get("pollutant"))
@@ -306,7 +318,7 @@ def rule_sentence(r: dict, names: Names) -> str:
         return (f"every city's {species(r.get('pollutant'))} emissions per person after the plan "
                 f"within {_g(r.get('band_t_per_person'))} t of the regional mean")
     if kind == "polluter_pays":
-        return (f"every city pays at least {_g(100 * float(r['min_fraction']))}% of its causal "
+        return (f"every city pays at least {_g(r['min_fraction'], 100)}% of its causal "
                 "share of the cost (the part of other cities' exceedances its emissions cause)")
     return _generic(kind or "rule", r)
 
@@ -378,8 +390,14 @@ def question(summary: dict, names: Names) -> list[tuple[str, str]]:
         lines.append(("fairness", "no fairness rule: the cost lies where it is cheapest"))
     lines.append(("objective", objective_sentence(sc.get("objective"))))
     year = sc.get("year", region.get("year"))
-    lines.append(("year", f"{year if year is not None else 'the base year'}, region "
-                          f"{region.get('name') or sc.get('region') or '–'}"))
+    where = f"region {region.get('name') or sc.get('region') or '–'}"
+    if sc.get("years"):
+        road = sc.get("roadmap") or {}
+        lines.append(("years", f"a roadmap over {', '.join(map(str, sc['years']))} "
+                               f"({road.get('foresight', 'perfect')} foresight, discount rate "
+                               f"{_g(road.get('discount_rate', 0.05), 100)}%/yr), {where}"))
+    else:
+        lines.append(("year", f"{year if year is not None else 'the base year'}, {where}"))
     cm = summary.get("cost_model") or {}
     if cm.get("kind") == "quadratic":
         lines.append(("costs", f"quadratic (rising marginal cost), solved as {cm.get('method')}"))
@@ -915,8 +933,32 @@ def plots_html(folder: Path) -> str:
 # --- a scenario's result --------------------------------------------------------------------------
 
 
+def roadmap_cards(s: dict) -> list[tuple[str, str, str]]:
+    """A roadmap's headline: the present value, each period's cost, attainment, fairness
+    of the path, and the cost of myopia when it was computed."""
+    by_year = s.get("cost_by_year_cny") or {}
+    attained = s.get("attained_by_year") or {}
+    fair = s.get("fairness") or {}
+    cards = [("Net present value", num(_scaled(s.get("npv_cny"), 1 / BN), ",.2f", "bn CNY"),
+              f"discount rate {_g(s.get('discount_rate'), 100)}%/yr, {s.get('foresight')} foresight"),
+             ("Cost by period", " · ".join(f"{y}: {num(_scaled(c, 1 / BN), ',.2f')}"
+                                           for y, c in by_year.items()), "bn CNY/yr"),
+             ("Targets attained", " · ".join(f"{y}: {a} of {n}" for y, (a, n) in attained.items()),
+              "targeted (metric, receptor) rows at or below their limit, by year"),
+             ("Largest burden over the path", num(_scaled(fair.get("max_burden"), 100), ".3f",
+                                                  "% of GDP"),
+              "present-value cost over present-value GDP")]
+    myopia = (s.get("foresight_comparison") or {}).get("cost_of_myopia_cny")
+    if myopia is not None:
+        cards.append(("Cost of myopia", num(_scaled(myopia, 1 / BN), ",.3f", "bn CNY"),
+                      "year-by-year planning against one plan for all years"))
+    return cards
+
+
 def headline_cards(f: Folder) -> list[tuple[str, str, str]]:
     s = f.summary
+    if s.get("status") == "optimal" and "npv_cny" in s:
+        return roadmap_cards(s)
     fair = s.get("fairness") or {}
     total = _finite(s.get("total_cost_cny"))
     if s.get("status") != "optimal" or total is None:
@@ -945,7 +987,9 @@ def reductions_html(f: Folder) -> str:
     reductions = _reductions_kt(f.tables.get("cities"))
     if not reductions:
         return ""
-    return ("<p class=\"note\">Emission reductions of the region: "
+    last = f.tables.get("cities")
+    when = f" in {int(last['year'].max())}" if last is not None and "year" in last else ""
+    return (f"<p class=\"note\">Emission reductions of the region{when}: "
             + e(" · ".join(f"{species(p)} {num(v, ',.1f')}" for p, v in reductions)) + " kt/yr.</p>")
 
 
@@ -970,6 +1014,8 @@ def _fairness_card(s: dict) -> tuple[str, str, str]:
 def _reductions_kt(cities: pd.DataFrame | None) -> list[tuple[str, float]]:
     if cities is None or not len(cities):
         return []
+    if "year" in cities:  # a roadmap: the reductions of its last period
+        cities = cities[cities["year"] == cities["year"].max()]
     return [(p, float(pd.to_numeric(cities[f"reduction_t_{p}"], errors="coerce").sum()) / KT)
             for p in _pollutants(cities)]
 

@@ -332,7 +332,10 @@ def test_report_in_headless_chromium(tmp_path):
     dom, console = _open(chromium, page, tmp_path, screenshot=shot)
     assert console == [], console
     words = _text(dom)
-    assert "32.70 bn CNY/yr" in words and "28 of 28" in words
+    summary = json.loads((out / "jjj-2030-least-cost" / "summary.json").read_text())
+    total = f"{summary['total_cost_cny'] / 1e9:.2f} bn CNY/yr"  # the run's own headline
+    attained = f"{summary['targets_attained']} of {summary['targets_total']}"
+    assert total in words and attained in words and summary["targets_total"] == 28
     assert "jjj-2030-least-cost" in words and "PM2.5 at most 35 µg/m³ at every receptor" in words
     assert dom.count("data:image/png;base64,") >= 4  # the plots, in the rendered page
 
