@@ -225,14 +225,17 @@ def sweep_options(fn):
               show_default=True,
               help="fairness: cost vs --y; target: cost of ambition, gap closure 0 to 1.")
 @click.option("--points", type=click.IntRange(2, 1000), default=15, show_default=True)
+@click.option("--year", type=int, default=None,
+              help="A roadmap: the year whose targets the target sweep moves (default: the last).")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("results"), show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace an existing front of this scenario.")
 @STYLE
 @sweep_options
 @handle_errors
-def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, out_dir: Path,
-           overwrite: bool, style: str, workers: int | None, scheduler: str | None):
+def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, year: int | None,
+           out_dir: Path, overwrite: bool, style: str, workers: int | None,
+           scheduler: str | None):
     """Pareto front of SCENARIO by the epsilon-constraint method: the least cost with the
     fairness metric (--y) bounded, from the least-cost plan's value down to the lowest
     reachable; or (--sweep target) the cost of raising ambition from the baseline (gap
@@ -251,11 +254,13 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ou
     inst = api.prepare(scenario)
     kind = "target" if sweep == "target" else y_axis
     name = f"{inst.scenario.name}-pareto-{kind}"
+    if getattr(inst.scenario, "is_roadmap", False):
+        name += f"-{year if year is not None else inst.scenario.years[-1]}"
     check_output(out_dir, name, overwrite)
     _warn(inst)
     front = front_mod.pareto(inst, y=y_axis, points=points,
                              sweep="target" if sweep == "target" else None,
-                             workers=workers, scheduler=scheduler)
+                             workers=workers, scheduler=scheduler, year=year)
 
     def write(folder: Path) -> None:
         front.to_csv(folder / "pareto.csv", index=False, float_format="%.10g")

@@ -95,20 +95,25 @@ def point_row(inst: Instance, model, outcome, sweep: Sweep, value: float) -> dic
 
 def pareto(scenario, y: str = "gini", points: int = 15, sweep: str | None = None,
            workers: int | None = None, scheduler: str | None = None,
-           progress: bool = True) -> pd.DataFrame:
+           progress: bool = True, year: int | None = None) -> pd.DataFrame:
     """One row per point: the bound (epsilon), status, total cost and every fairness metric,
     plus ``non_dominated`` (cost and y both minimised, among optimal points) and
     ``reachable`` (False for a point beyond the reachable end, status ``unreachable``).
 
     Rows run from the least-cost plan (point 0) to the reachable end; the points are
-    placed where the front bends (module docstring)."""
+    placed where the front bends (module docstring). For a roadmap, ``sweep="target"``
+    moves the targets of ``year`` (default: its last) and the cost is the net present
+    value (:func:`roadmap_front`)."""
     from fairshare.api import build_model, prepare
+    from fairshare.roadmap import Roadmap
 
     name = "target" if sweep == "target" else y
     if name not in SWEEPS or (name != "target" and name not in Y_METRICS):
         raise ValueError(f"unknown front {name!r}: use y in {sorted(Y_METRICS)} or sweep='target'")
     chosen = SWEEPS[name]
-    base = scenario if isinstance(scenario, Instance) else prepare(scenario)
+    base = scenario if isinstance(scenario, (Instance, Roadmap)) else prepare(scenario)
+    if isinstance(base, Roadmap):
+        return roadmap_front(base, name, points, year, progress, workers or scheduler)
     if name == "target" and not len(base.aq.metric):
         from fairshare.errors import InputError, Problem
         file, line = base.scenario.locate("targets")
@@ -144,6 +149,78 @@ def pareto(scenario, y: str = "gini", points: int = 15, sweep: str | None = None
     frame["non_dominated"] = non_dominated(frame, "total_cost_cny", chosen.column)
     frame["reachable"] = (frame["status"] != UNREACHABLE).to_numpy()
     return frame
+
+
+def roadmap_front(road, name: str, points: int, year: int | None, progress: bool,
+                  distributed=None) -> pd.DataFrame:
+    """The cost (net present value) of raising the ambition of one year's targets of a
+    roadmap, gap closure 0..1 there, the other years' targets as they are; one model,
+    warm re-solves, points placed as for every front."""
+    from fairshare.errors import InputError, Problem
+    from fairshare.model.periods import PeriodView
+    from fairshare.roadmap.solve import build_roadmap_model
+
+    sc = road.scenario
+    year = road.years[-1] if year is None else year
+    problems = []
+    if name != "target":
+        problems.append("a roadmap's fronts sweep the ambition of a year's targets (sweep "
+                        "target, with its year); fronts of cost against fairness are for one year")
+    if year not in road.years:
+        problems.append(f"year {year} is not a year of the roadmap ({road.years})")
+    if distributed:
+        problems.append("a roadmap's front runs in this process (no --workers or --scheduler)")
+    if not problems and not len(road.periods[road.years.index(year)].aq.metric):
+        problems.append(f"the roadmap has no concentration target in {year} to sweep")
+    if problems:
+        file, line = sc.locate("years")
+        raise InputError([Problem(file, text, line, "years") for text in problems])
+    period = road.periods[road.years.index(year)]
+    model = build_roadmap_model(road)
+    solver = _InPeriod(_persistent(model, road), PeriodView(model, year))
+    sweep = SWEEPS["target"]
+
+    def run(values):
+        rows = []
+        for v in values:
+            sweep.set(solver, period, float(v))
+            rows.append(_roadmap_point(road, model, solver.solve(), float(v), year))
+        return rows
+
+    first = _roadmap_point(road, model, solver.solve(), np.nan, year)
+    if first["status"] != Status.OPTIMAL.value:
+        rows = [first]
+    else:
+        end = reachable_end(solver, period, sweep, 0.0, 1.0)
+        rows = place_points(run, 0.0, end, 1.0, points, sweep)
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "point", range(len(frame)))
+    frame["non_dominated"] = non_dominated(frame, "total_cost_cny", "gamma")
+    frame["reachable"] = (frame["status"] != UNREACHABLE).to_numpy()
+    return frame
+
+
+class _InPeriod:
+    """A :class:`PersistentSolve` whose ``model`` is one period's view of a roadmap model
+    (so that a family's sweep finds that year's rows)."""
+
+    def __init__(self, solver: PersistentSolve, view):
+        self._solver, self.model = solver, view
+
+    def __getattr__(self, name):
+        return getattr(self._solver, name)
+
+
+def _roadmap_point(road, model, outcome, gamma: float, year: int) -> dict:
+    row = {"sweep": "target", "epsilon": gamma, "gamma": gamma, "year": year,
+           "status": outcome.status.value, "total_cost_cny": np.nan,
+           "solve_seconds": outcome.solve_seconds, "iterations": outcome.iterations}
+    if outcome.status == Status.OPTIMAL:
+        row["total_cost_cny"] = outcome.objective * 1e6  # the net present value, CNY
+        for y in road.years:
+            row[f"cost_{y}_cny"] = sum(v.value or 0.0 for v in
+                                       getattr(model, f"city_cost_{y}").values()) * 1e6
+    return row
 
 
 def reachable_end(solver: PersistentSolve, inst: Instance, sweep: Sweep, start: float,
@@ -288,7 +365,7 @@ def _cluster(workers: int | None, scheduler: str | None):
         yield cluster.scheduler_address
 
 
-def _persistent(model, inst: Instance) -> PersistentSolve:
+def _persistent(model, inst) -> PersistentSolve:
     opts = inst.scenario.solver
     return PersistentSolve(model, opts.time_limit_s, opts.threads, opts.method)
 

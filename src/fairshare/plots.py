@@ -989,7 +989,8 @@ def attainment_curve(points: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax = _new_ax(ax, _FRONT_SIZE)
     ax.plot(gamma[order], cost[order], "o-", color=st.line, markersize=5)
     ax.set_xlabel("gap closure towards MTFR (0 = baseline, 1 = MTFR)")
-    ax.set_ylabel("total cost (bn CNY/yr)")
+    roadmap = "year" in points.columns  # a roadmap's front: the cost is a present value
+    ax.set_ylabel("net present value of the roadmap (bn CNY)" if roadmap else "total cost (bn CNY/yr)")
     skipped = int((~ok).sum())
     ax.set_title("Cost of attainment"
                  + (f" ({skipped} point{'s' * (skipped != 1)} not solved)" if skipped else ""))

@@ -261,3 +261,25 @@ def test_the_npv_equals_the_independent_formulation(tmp_path, case):
     status, npv, _ = solve_roadmap_independently(region, scenario)
     assert status == 0 and res.status == Status.OPTIMAL
     assert res.summary["npv_cny"] == pytest.approx(npv, rel=1e-6)
+
+
+# --- fronts over a roadmap -----------------------------------------------------------------
+
+def test_the_cost_of_raising_one_years_ambition(tmp_path):
+    """Gap closure of the 2030 target from 0 (the 2030 baseline: only the 2025 target binds,
+    x_m = 0.1 both years as the measure stays) to 1 (the MTFR, x_m = 1 in 2030): the present
+    value rises from w1 0.1 + w2 0.1 to w1 0.1 + w2 1.0 (M CNY), monotone in between."""
+    from fairshare.fronts import pareto
+
+    region = one_city(tmp_path / "region", measures=[measure("m", cost=1000.0)],
+                      efficiencies=[eff("m", 1.0)])
+    run(tmp_path, region, {2025: 19, 2030: 15})
+    front = pareto(fs.load_scenario(tmp_path / "road.yaml"), sweep="target", points=5,
+                   progress=False, year=2030)
+    w = weights(0.05)
+    assert front.gamma.iloc[0] == 0 and front.gamma.iloc[-1] == 1
+    assert front.total_cost_cny.iloc[0] == pytest.approx(w @ [0.1e6, 0.1e6])
+    assert front.total_cost_cny.iloc[-1] == pytest.approx(w @ [0.1e6, 1.0e6])
+    assert (np.diff(front.total_cost_cny) >= -1e-6).all()
+    with pytest.raises(fs.InputError, match="fronts of cost against fairness are for one year"):
+        pareto(fs.load_scenario(tmp_path / "road.yaml"), y="gini", progress=False)

@@ -193,7 +193,7 @@ def _set_gap_closure(solver, inst, gamma: float) -> None:
     c0 = d.baseline_ugm3[aq.metric, aq.receptor]
     limit = c0 - gamma * (c0 - inst.mtfr.values(aq.metric, aq.receptor))
     block = solver.model.aq_target
-    solver.set_row_bounds(solver.block_rows("aq_target"), -np.inf, limit - block.constant)
+    solver.set_row_bounds(solver.block_rows(block.name), -np.inf, limit - block.constant)
 
 
 SWEEP = Sweep(name="target", family=NAME, column="gamma", loose=None, set=_set_gap_closure,
