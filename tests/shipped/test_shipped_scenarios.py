@@ -6,6 +6,7 @@ the solution, and regression values pin objective and problem size.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,41 @@ from toy import write_scenario
 
 FEASIBLE = [p for p in SHIPPED_SCENARIOS if "infeasible" not in p.name]
 TOL_UGM3 = 1e-6
+DEFAULT_MEMBER = "central"  # region.yaml's default_member
+
+
+def member_of(sc) -> str:
+    """The transport member a scenario plans under (region default when unset)."""
+    transport = getattr(sc, "transport", None)
+    return getattr(transport, "member", None) or DEFAULT_MEMBER
+
+
+def one_year_and_member(region: Path, year: int, member: str | None) -> Path:
+    """A copy of the region holding one year and one transport member, with no year or
+    member columns (rows of the year override applicability rows without a year), for
+    the independent LP, which reads a region of one year and one matrix."""
+    out = Path(tempfile.mkdtemp(prefix="jjj-flat-"))
+    for src in region.glob("*.csv"):
+        t = pd.read_csv(src)
+        if src.stem == "applicability" and "year" in t.columns:
+            every, this = t[t["year"].isna()], t[t["year"] == year]
+            keep = ~every.set_index(["city", "measure"]).index.isin(
+                this.set_index(["city", "measure"]).index)
+            t = pd.concat([every[keep], this])
+        elif "year" in t.columns and src.stem in ("emissions", "concentrations"):
+            t = t[t["year"] == year]
+        if "member" in t.columns and src.stem in ("transport", "concentrations"):
+            t = t[t["member"] == member]
+        t.drop(columns=[c for c in ("year", "member") if c in t.columns
+                        and src.stem in ("emissions", "concentrations", "transport",
+                                         "applicability")]).to_csv(out / src.name, index=False)
+    return out
+
+
+def independent(sc, **changes):
+    """solve_independently on the scenario's year and member (changes: dict keys)."""
+    flat = one_year_and_member(Path(sc.region), sc.year, member_of(sc))
+    return solve_independently(flat, {**sc.resolved_dict(), **changes})
 
 # Regression values: total cost (CNY/yr) and the size of the LP handed to HiGHS
 # (columns, rows, nonzeros). Update only with a comment saying why a number moved.
@@ -29,15 +65,23 @@ TOL_UGM3 = 1e-6
 #    touch no row (nothing to treat); rows: 140 reduction_def, 28 cost_def, 158 exclusivity
 #    and removal_limit, 28 aq_target (+1 Beijing row is the same row, tighter), caps, burden.
 REGRESSION = {
-    "jjj-2030-least-cost": (32_699_240_803, 694, 354, 6088),
-    "jjj-2030-beijing-30": (32_778_150_400, 694, 354, 6088),
-    "jjj-2030-nox-voc-cap": (33_623_323_576, 694, 356, 6144),
-    "jjj-2030-burden-cap": (53_663_860_970, 694, 382, 6116),
-    #  - 2026-11-29: the three fairness options of the comparison (issue 3); min-max burden
-    #    has one more column (max_burden_bp) and 28 max_burden_def rows.
-    "jjj-2030-equal-burden": (58_690_919_869, 694, 382, 6872),
-    "jjj-2030-unified-standard": (37_920_570_207, 694, 407, 6166),
-    "jjj-2030-min-max-burden": (91_354_226_313, 695, 382, 6144),
+    #  - 2026-12-01 (issue 10): the region rebuilt on the 2025 observed base, 2030/2035
+    #    business as usual under current legislation, transport within every published
+    #    share range (central member, the default), statistical GDP. Every cost moved for
+    #    that reason: least cost 32.70 -> 14.91 bn (the baseline is lower: 9 cities above
+    #    35 instead of 27; only Anyang's target binds). Rows 354 -> 336: clean heating is
+    #    its own sector (residential_heating), and fewer removal-limit rows can bind;
+    #    burden cap 0.8% -> 0.5% of GDP (0.8% no longer bound: Anyang's 0.88% is the
+    #    largest burden); jjj-2035-exposure-28 is new (the 2035 option: 35 everywhere and
+    #    population-weighted PM2.5 <= 28, one exposure row).
+    "jjj-2030-least-cost": (14_910_834_686, 694, 336, 6052),
+    "jjj-2030-beijing-30": (14_910_834_686, 694, 336, 6052),  # Beijing BAU 24.2 < 30
+    "jjj-2030-nox-voc-cap": (17_538_568_546, 694, 338, 6108),
+    "jjj-2030-burden-cap": (21_975_982_170, 694, 364, 6080),
+    "jjj-2030-equal-burden": (21_347_079_196, 694, 364, 6836),
+    "jjj-2030-unified-standard": (27_224_405_495, 694, 389, 6130),
+    "jjj-2030-min-max-burden": (43_492_659_900, 695, 364, 6108),
+    "jjj-2035-exposure-28": (7_356_162_489, 694, 337, 6192),
 }
 
 
@@ -59,12 +103,11 @@ def solved():
 def test_optimum_equals_independent_linprog(path, solved):
     sc, _, res = solved(path)
     assert res.status == Status.OPTIMAL
-    status, cost_cny, _ = solve_independently(sc.region, sc.resolved_dict())
+    status, cost_cny, _ = independent(sc)
     assert status == 0
     assert res.total_cost == pytest.approx(cost_cny, rel=1e-6)
     if sc.fairness or sc.objective.kind != "min_cost":  # the price of fairness is reported
-        _, least, _ = solve_independently(sc.region, {**sc.resolved_dict(), "fairness": [],
-                                                      "objective": "min_cost"})
+        _, least, _ = independent(sc, fairness=[], objective="min_cost")
         assert res.summary["price_of_fairness"] == pytest.approx(cost_cny / least - 1, rel=1e-6)
 
 
@@ -78,8 +121,8 @@ def test_every_target_and_rule_holds(path, solved):
     assert (targeted.final_ugm3 <= targeted.target_ugm3 + TOL_UGM3).all()
     assert targeted.attained.all()
     # Concentrations recomputed from the reductions in cities.csv and the transport table.
-    _check_concentrations(region, sc.year, res)
-    _check_measures(region, res)
+    _check_concentrations(region, sc.year, member_of(sc), res)
+    _check_measures(region, sc.year, res)
     for cap in res.summary["emission_caps"]:
         assert cap["final_t"] <= cap["cap_t"] * (1 + 1e-9) + 1e-6
     cities = pd.read_csv(region / "cities.csv").set_index("city")
@@ -125,13 +168,15 @@ def test_caps_only_region_equals_independent_linprog(tmp_path):
     sc = fs.load_scenario(path)
     res = fs.solve(sc)
     assert res.status == Status.OPTIMAL and res.receptors.empty
-    status, cost_cny, _ = solve_independently(sc.region, sc.resolved_dict())
+    status, cost_cny, _ = independent(sc)
     assert status == 0
     assert res.total_cost == pytest.approx(cost_cny, rel=1e-6)
 
 
-def _check_concentrations(region: Path, year, res) -> None:
+def _check_concentrations(region: Path, year, member, res) -> None:
     t = pd.read_csv(region / "transport.csv")
+    if "member" in t.columns:
+        t = t[t["member"] == member]
     red = res.cities.set_index("city")
     t["removed_kt"] = [red.loc[s, f"reduction_t_{p}"] / 1000 for s, p in zip(t.source, t.pollutant)]
     drop = (t.coef_ugm3_per_kt * t.removed_kt).groupby([t.metric, t.receptor]).sum()
@@ -140,12 +185,14 @@ def _check_concentrations(region: Path, year, res) -> None:
     assert np.allclose(rec.final_ugm3, expected, atol=1e-6)
 
 
-def _check_measures(region: Path, res) -> None:
+def _check_measures(region: Path, year, res) -> None:
     m = pd.read_csv(region / "measures.csv").set_index("measure")
     eff = pd.read_csv(region / "efficiencies.csv").pivot(index="measure", columns="pollutant",
                                                           values="efficiency").fillna(0)
     app = pd.read_csv(region / "applicability.csv") if (region / "applicability.csv").exists() \
         else pd.DataFrame(columns=["city", "measure", "max_application"])
+    if "year" in app.columns:  # rows of the year override rows without one
+        app = pd.concat([app[app["year"].isna()], app[app["year"] == year]])
     limit = {(r.city, r.measure): r.max_application for r in app.itertuples()}
     x = res.measures.set_index(["city", "measure"])["application"]
     for (city, measure), value in x.items():
