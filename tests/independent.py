@@ -407,3 +407,22 @@ def _one_year_rows(reg: Region, scenario: dict):
     for rule in scenario.get("fairness", []):
         _fairness_rows(reg, rule, A_ub, b_ub)
     return A_ub, b_ub
+
+
+def solve_robust_independently(region_dir, scenario: dict, members: list[str]):
+    """The least cost (CNY/yr) of one plan meeting the scenario's concentration targets
+    under every transport member: the union of the members' target rows (each on its own
+    baseline), the other rows once (the first member's)."""
+    year = scenario.get("year")
+    first = Region(region_dir, year, members[0])
+    A_ub, b_ub = _one_year_rows(first, scenario)
+    for member in members[1:]:
+        reg = Region(region_dir, year, member)
+        only_targets = {"targets": [t for t in scenario.get("targets", []) if t.get("metric")]}
+        A, b = _one_year_rows(reg, only_targets)
+        A_ub += A
+        b_ub += b
+    c = np.array([first.cost_mcny(s, m) for s, m in first.vars])
+    res = linprog(c, A_ub=np.array(A_ub), b_ub=np.array(b_ub), bounds=first.bounds(),
+                  method="highs")
+    return res.status, (res.fun * CNY_PER_MCNY if res.status == 0 else None), res

@@ -58,17 +58,32 @@ def prepare(scenario) -> Instance:
         return prepare_roadmap(sc, problems)
     t0 = time.perf_counter()
     try:
-        data = load_region(sc.region, sc.year, sc.transport.member)
+        data = load_region(sc.region, sc.year, sc.transport.main_member)
     except InputError as exc:
         raise InputError(problems + exc.problems + exc.warnings) from None
     t1 = time.perf_counter()
     inst, found = resolve(data, sc, MtfrTable(data))
     problems += found
+    if sc.transport.robust:
+        inst.members, member_problems = _members(sc, data)
+        problems += member_problems
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     inst.warnings = list(data.warnings) + [p for p in problems if p.severity == "warning"]
     inst.timings = {"load_data": t1 - t0, "prepare": time.perf_counter() - t1}
     return inst
+
+
+def _members(sc, data) -> tuple[dict, list[Problem]]:
+    """A robust plan's other members, each resolved on its own data (target rows only)."""
+    from fairshare.ensemble import load_members
+    from fairshare.instance import transport_only
+
+    try:
+        return load_members(sc, data.year, lambda d: resolve(d, sc, MtfrTable(d), warn=False,
+                                                             keep=transport_only))
+    except InputError as exc:
+        return {}, exc.problems
 
 
 def build_model(scenario) -> pyo.ConcreteModel:
@@ -196,13 +211,14 @@ def diagnose(inst: Instance, model: pyo.ConcreteModel, time_limit_s: float | Non
     Each relaxation names the scenario entry (file and line), the city, receptor or zone,
     the amount in the rule's own unit, and the bound that would hold.
     """
-    d = inst.data
-    aq = inst.aq
-    mtfr = inst.mtfr.values(aq.metric, aq.receptor)
-    below = [{"metric": d.metrics[aq.metric[i]], "receptor": d.receptors[aq.receptor[i]],
-              "target_ugm3": float(aq.limit_ugm3[i]), "mtfr_ugm3": float(mtfr[i]),
-              "entry": aq.source[i]}
-             for i in np.flatnonzero(aq.limit_ugm3 < mtfr - MTFR_TOL_UGM3)]
+    below = []
+    for other in [inst, *inst.members.values()]:
+        d, aq = other.data, other.aq
+        mtfr = other.mtfr.values(aq.metric, aq.receptor)
+        below += [{"metric": d.metrics[aq.metric[i]], "receptor": d.receptors[aq.receptor[i]],
+                   "target_ugm3": float(aq.limit_ugm3[i]), "mtfr_ugm3": float(mtfr[i]),
+                   "entry": aq.source[i], **({"member": d.member} if inst.members else {})}
+                  for i in np.flatnonzero(aq.limit_ugm3 < mtfr - MTFR_TOL_UGM3)]
     stages = {}
     if any(inst.of(f) for f in families.RULES):
         stages["rules_must_give"] = _relax(inst, model, families.RULES, time_limit_s)
@@ -211,14 +227,22 @@ def diagnose(inst: Instance, model: pyo.ConcreteModel, time_limit_s: float | Non
 
 
 def _relax(inst: Instance, model, soft_families, time_limit_s) -> dict:
-    """The least violation of the rows of ``soft_families``, the others held."""
+    """The least violation of the rows of ``soft_families``, the others held (a robust
+    plan's member rows too: each relaxation then names its member)."""
+    from fairshare.ensemble import member_views
+    from fairshare.model.periods import origin, period_name
+
     soft = {name for f in soft_families for name in f.ROWS}
+    soft |= {period_name(name, member) for name in set(soft) for member in inst.members}
+    views = {member: (other, view) for member, other, view in member_views(model, inst)}
     status, violations = elastic_solve(model, soft, time_limit_s)
     relaxations = []
     for v in violations:
-        family = families.owner_of_component(v.component)
-        relaxations.append(family.explain(inst, model, inst.of(family), v.key, v.violation)
-                           .as_dict())
+        name, member = origin(model, v.component)
+        other, view = views[member] if member in inst.members else (inst, model)
+        family = families.owner_of_component(name)
+        relaxed = family.explain(other, view, other.of(family), v.key, v.violation).as_dict()
+        relaxations.append({**relaxed, "member": member} if inst.members else relaxed)
     return {"status": status.value, "relaxations": relaxations}
 
 

@@ -114,6 +114,13 @@ def pareto(scenario, y: str = "gini", points: int = 15, sweep: str | None = None
     base = scenario if isinstance(scenario, (Instance, Roadmap)) else prepare(scenario)
     if isinstance(base, Roadmap):
         return roadmap_front(base, name, points, year, progress, workers or scheduler)
+    if name == "target" and base.members:
+        from fairshare.errors import InputError, Problem
+        file, line = base.scenario.locate("transport")
+        raise InputError([Problem(file, "the target sweep moves one member's targets; a robust "
+                                        "plan holds them under every member: sweep a fairness "
+                                        "metric, or run the sweep per member (transport: {member: ...})",
+                                  line, "transport")])
     if name == "target" and not len(base.aq.metric):
         from fairshare.errors import InputError, Problem
         file, line = base.scenario.locate("targets")

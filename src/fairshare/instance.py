@@ -43,6 +43,8 @@ class Instance:
     cost_method: str = "linear"  # "linear" | "qp" | "pwl" (see _cost_method)
     warnings: list[Problem] = field(default_factory=list)  # likely-wrong values
     timings: dict = field(default_factory=dict)  # seconds per stage, for summary.json
+    members: dict = field(default_factory=dict)  # a robust plan's other transport members:
+    #                                              name -> Instance of their target rows
 
     def of(self, family) -> list:
         """The resolved entries of one family (a module or its NAME), in scenario order."""
@@ -95,17 +97,23 @@ class Instance:
         return self.data.gdp_bn_cny * MCNY_PER_BN_CNY
 
     def variant(self, **keys) -> Instance:
-        """The instance of ``scenario.variant(**keys)`` on the same data and MTFR table."""
-        return build_instance(self.data, self.scenario.variant(**keys), self.mtfr)
+        """The instance of ``scenario.variant(**keys)`` on the same data and MTFR tables
+        (a robust plan's members too)."""
+        scenario = self.scenario.variant(**keys)
+        inst = build_instance(self.data, scenario, self.mtfr)
+        inst.members = {name: build_instance(other.data, scenario, other.mtfr, keep=transport_only)
+                        for name, other in self.members.items()}
+        return inst
 
 
-def build_instance(data: RegionData, scenario, mtfr: MtfrTable | None = None) -> Instance:
+def build_instance(data: RegionData, scenario, mtfr: MtfrTable | None = None,
+                   keep=lambda spec: True) -> Instance:
     """Resolve every entry of ``scenario`` on ``data``; raise InputError listing the problems.
 
     ``mtfr`` is the region's MTFR table (shared by the variants of one scenario); one is
-    made when not given.
+    made when not given. ``keep`` as for :func:`resolve`.
     """
-    inst, problems = resolve(data, scenario, mtfr)
+    inst, problems = resolve(data, scenario, mtfr, keep=keep)
     inst.warnings = raise_if_errors(problems)
     return inst
 
@@ -142,6 +150,11 @@ def resolve(data: RegionData, scenario, mtfr: MtfrTable | None = None,
             inst.items[family.NAME].append(item)
     inst.cost_method = _cost_method(ctx, inst, scenario)
     return inst, ctx.problems
+
+
+def transport_only(spec) -> bool:
+    """The entries a robust plan repeats for each transport member (they read transport)."""
+    return families.family_of(spec) in (families.concentration, families.exposure)
 
 
 def _not_this_year(ctx: Resolver, where: str, spec, year: int | None, roadmap: bool) -> None:

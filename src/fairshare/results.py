@@ -217,6 +217,9 @@ def _fill_tables(result: Result, inst, model, mtfr_ugm3: np.ndarray) -> None:
     x, dE = solution_arrays(model, inst)
     result.cities = city_table(inst, x, dE)
     result.receptors = receptor_table(inst, model, dE, mtfr_ugm3)
+    if inst.members:
+        result.receptors = _receptors_by_member(inst, model, dE, result.receptors)
+        result.summary["robust"] = _robust_summary(result.receptors)
     result.measures = measure_table(inst, x)
     result.total_cost = float(result.cities["cost_cny"].sum())
     s = result.summary
@@ -227,6 +230,31 @@ def _fill_tables(result: Result, inst, model, mtfr_ugm3: np.ndarray) -> None:
     s["targets_total"] = int(targeted.sum())
     # MTFR is one LP per receptor: at large scale only the targeted ones (or none) are reported.
     s["receptors_without_mtfr"] = int(result.receptors["mtfr_ugm3"].isna().sum())
+
+
+def _receptors_by_member(inst, model, dE: np.ndarray, main: pd.DataFrame) -> pd.DataFrame:
+    """A robust plan's receptors under every member (a leading ``member`` column): the
+    same plan's concentrations, targets and shadow prices under each member's transport."""
+    from fairshare.ensemble import member_views
+
+    parts = []
+    for member, other, view in member_views(model, inst):
+        table = main if other is inst else receptor_table(
+            other, view, dE, other.mtfr.for_report(other.aq.metric, other.aq.receptor))
+        parts.append(table.assign(member=member)[["member", *table.columns]])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _robust_summary(receptors: pd.DataFrame) -> dict:
+    """Per member: targets attained, and the receptors where its target binds."""
+    out = {}
+    for member, g in receptors.groupby("member", sort=False):
+        targeted = g["target_ugm3"].notna()
+        binding = g[g["shadow_price_cny_per_ugm3"] > 0]
+        out[str(member)] = {"targets_attained": int(g.loc[targeted, "attained"].sum()),
+                            "targets_total": int(targeted.sum()),
+                            "binding": [f"{q} at {r}" for q, r in zip(binding.metric, binding.receptor)]}
+    return {"members": list(out), "by_member": out}
 
 
 def _pwl_summary(inst, model, result: Result) -> dict:

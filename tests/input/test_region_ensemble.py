@@ -77,3 +77,30 @@ def test_year_specific_applicability_overrides_the_general_rows(tmp_path):
                              concentrations=concentrations, applicability=applicability)
     assert solve(tmp_path / "30", region, year=2030).total_cost == pytest.approx(3e5)
     assert solve(tmp_path / "35", region, year=2035).total_cost == pytest.approx(5e5)
+
+
+def test_a_robust_plan_meets_every_target_under_every_member(tmp_path):
+    # central: 5 x_a + x_b >= 3 (0.3 M CNY alone); low: 2.5 x_a + 0.5 x_b >= 3 needs
+    # x_a = x_b = 1 (1.0 M). One plan for both: the low member's, 1.0 M CNY; it binds there.
+    region = ensemble_region(tmp_path / "region")
+    res = solve(tmp_path, region, transport={"robust": ["central", "low"]})
+    assert res.status == Status.OPTIMAL and res.total_cost == pytest.approx(1e6)
+    rec = res.receptors.set_index(["member", "receptor"])
+    assert rec.loc[("central", "a"), "final_ugm3"] == pytest.approx(20 - 5 - 1)
+    assert rec.loc[("low", "a"), "final_ugm3"] == pytest.approx(17.0)
+    assert rec.loc[(slice(None), "a"), "attained"].all()
+    robust = res.summary["robust"]["by_member"]
+    assert robust["low"]["binding"] == ["PM25 at a"] and robust["central"]["binding"] == []
+
+
+def test_a_robust_plan_that_cannot_hold_names_the_member(tmp_path):
+    # C_a <= 14.5: the central member's MTFR is 14 (reachable), the low member's 17 (not).
+    region = ensemble_region(tmp_path / "region")
+    path = write_scenario(tmp_path / "s.yaml", region, name="s", transport={"robust": ["central", "low"]},
+                          targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 14.5}])
+    res = fs.solve(fs.load_scenario(path))
+    assert res.status == Status.INFEASIBLE
+    (give,) = res.diagnosis["targets_must_give"]["relaxations"]
+    assert give["member"] == "low" and give["needed"] == pytest.approx(17.0)
+    (below,) = res.diagnosis["targets_below_mtfr"]
+    assert (below["member"], below["mtfr_ugm3"]) == ("low", pytest.approx(17.0))

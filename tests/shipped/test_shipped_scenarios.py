@@ -220,3 +220,30 @@ def test_infeasible_scenario_is_diagnosed(solved, shipped_scenario):
     assert len(below) == 28  # every city's MTFR is above 10 µg/m³
     assert all(b["target_ugm3"] < b["mtfr_ugm3"] for b in below)
     assert {b["receptor"] for b in below} >= {"beijing", "anyang"}
+
+
+def test_a_robust_plan_on_the_shipped_region_equals_the_union_of_the_members_rows(tmp_path):
+    """Every concentration target under every transport member at once: the same least
+    cost as the independent LP with every member's target rows, and each member's targets
+    hold in the solution."""
+    import yaml
+    from conftest import SCENARIOS
+    from independent import solve_robust_independently
+
+    import fairshare as fs
+
+    members = ["central", "low", "high"]
+    path = tmp_path / "robust.yaml"
+    path.write_text(yaml.safe_dump({"extends": str(SCENARIOS / "jjj-2030-least-cost.yaml"),
+                                    "name": "robust", "transport": {"robust": members}}))
+    res = fs.solve(fs.load_scenario(path))
+    assert res.status.value == "optimal"
+    scenario = res.summary["scenario_resolved"]
+    status, cost, _ = solve_robust_independently(scenario["region"], scenario, members)
+    assert status == 0 and res.total_cost == pytest.approx(cost, rel=1e-6)
+    targeted = res.receptors[res.receptors.target_ugm3.notna()]
+    assert set(targeted.member) == set(members)
+    assert (targeted.final_ugm3 <= targeted.target_ugm3 + 1e-6).all()
+    alone = max(fs.solve(fs.load_scenario(path).variant(transport={"member": m})).total_cost
+                for m in members)
+    assert res.total_cost >= alone - 1e-3  # at least the dearest member alone

@@ -20,6 +20,7 @@ from __future__ import annotations
 import pyomo.core as pyo
 
 from fairshare import families
+from fairshare.ensemble import add_member_rows
 from fairshare.model.air_quality import add_concentrations
 from fairshare.model.costs import add_costs
 from fairshare.model.emissions import add_reductions
@@ -38,6 +39,7 @@ def build_model(inst) -> pyo.ConcreteModel:
     add_costs(m, inst)             # city_cost, cost_def (and the QP or PWL cost terms)
     add_concentrations(m, inst)    # concentration
     add_rules(m, inst)             # aq_target, exposure_target, emission_cap, burden_cap, ...
+    add_member_rows(m, inst)       # a robust plan: aq_target_<member>, ... (fairshare.ensemble)
     add_objective(m, inst)         # total_cost (and max_burden, penalty rows)
     m._fairshare_instance = inst
     return m

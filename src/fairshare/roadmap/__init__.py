@@ -78,7 +78,7 @@ def prepare_roadmap(sc, problems: list[Problem] | None = None) -> Roadmap:
     periods, found = [], []
     for i, year in enumerate(sc.years):
         try:
-            data = load_region(sc.region, year, sc.transport.member)
+            data = load_region(sc.region, year, sc.transport.main_member)
         except InputError as exc:
             raise InputError(problems + exc.problems + exc.warnings) from None
         inst, period_problems = resolve(data, sc, MtfrTable(data), year=year, warn=i == 0,
@@ -111,6 +111,11 @@ def _unsupported(sc) -> list[Problem]:
                                       "min_max_burden and weighted fairness objectives are for "
                                       "one year (hold fairness with rules instead)",
                                 line, "objective"))
+    if sc.transport.robust:
+        file, line = sc.locate("transport")
+        problems.append(Problem(file, "a robust plan over transport members is for one year; "
+                                      "a roadmap uses one member (transport: {member: ...})",
+                                line, "transport"))
     if sc.cost_model != "linear":
         file, line = sc.locate("cost_model")
         problems.append(Problem(file, "quadratic costs are for one year; a roadmap's costs are "

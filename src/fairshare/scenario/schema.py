@@ -222,11 +222,29 @@ class RoadmapOptions(Spec):
 
 class TransportChoice(Spec):
     """Which transport estimate of the region's ensemble the plan uses (a region may ship
-    several members, e.g. low, central and high outside shares)."""
+    several members, e.g. low, central and high outside shares): one ``member``, or a
+    ``robust`` plan that meets every concentration target under each listed member."""
 
     member: str | None = Field(
         None, description="transport member id (the member column of transport.csv); default: "
                           "region.yaml's default_member")
+    robust: list[str] | None = Field(
+        None, min_length=1, description="members under each of which every concentration and "
+                                        "exposure target must hold (one plan for all)")
+
+    @model_validator(mode="after")
+    def _member_or_robust(self) -> TransportChoice:
+        if self.member is not None and self.robust is not None:
+            raise custom_error("transport", "give transport: {member: ...} or {robust: [...]}, "
+                                            "not both")
+        if self.robust is not None and len(set(self.robust)) != len(self.robust):
+            raise custom_error("transport", f"robust lists a member twice: {self.robust}")
+        return self
+
+    @property
+    def main_member(self) -> str | None:
+        """The member the plan is built on (the first of a robust plan's)."""
+        return self.robust[0] if self.robust else self.member
 
 
 # --- the scenario ----------------------------------------------------------
