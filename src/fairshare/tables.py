@@ -127,7 +127,7 @@ MEASURES = Table(
         # measure may be undone (operational measures); blank: 0, no end, not reversible.
         Column("capex_share", "float", required=False, low=0, high=1,
                unit="share of the annual cost that is capital", blank_ok=True),
-        Column("lifetime_yr", "float", required=False, positive=True, unit="years",
+        Column("lifetime_yr", "float", required=False, positive=True, unit="years", minimum=0.1,
                blank_ok=True, usual=(1, 100), limit=1e4),
         Column("reversible", "int", required=False, low=0, high=1, unit="0 or 1", blank_ok=True),
     ),

@@ -43,7 +43,7 @@ def set_column(folder: Path, table: str, column: str, values: dict[int, object])
 
 # --- the ranges fit the data fairshare ships and generates ---------------------------------
 
-@pytest.mark.parametrize("year", [2020, 2030])
+@pytest.mark.parametrize("year", [2025, 2030, 2035])
 def test_the_shipped_region_loads_without_warnings(year):
     assert load_region(REGION_JJJ, year).warnings == ()
 

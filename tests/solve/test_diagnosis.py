@@ -103,19 +103,20 @@ def test_every_family_is_relaxed_in_its_own_terms_and_the_fix_works(tmp_path, ca
 
 
 def test_the_burden_cap_that_conflicts_is_named_on_the_default_region(tmp_path):
-    """A burden cap of 0.4 % of GDP on the 35 µg/m³ plan: the diagnosis used to blame only
-    aq_target[PM25,anyang] and never named the cap. Now: the cap must rise in Anyang,
-    Tangshan and Handan (with every target kept), or those cities' targets must give."""
+    """A burden cap of 0.3 % of GDP on the 35 µg/m³ plan (least cost puts 0.88 % on Anyang;
+    0.4 % is still reachable by buying more upwind): the diagnosis used to blame only
+    aq_target[PM25,anyang] and never named the cap. Now: the cap must rise in Anyang
+    (with every target kept), or Anyang's target must give."""
     path = tmp_path / "cap.yaml"
     path.write_text(yaml.safe_dump({
-        "extends": str(SCENARIOS / "jjj-2030-least-cost.yaml"), "name": "cap-04",
-        "fairness": [{"rule": "burden_cap", "max_share_of_gdp": 0.004}]}))
+        "extends": str(SCENARIOS / "jjj-2030-least-cost.yaml"), "name": "cap-03",
+        "fairness": [{"rule": "burden_cap", "max_share_of_gdp": 0.003}]}))
     res = fs.solve(fs.load_scenario(path))
     assert res.status == Status.INFEASIBLE
     rules = res.diagnosis["rules_must_give"]["relaxations"]
     assert {(r["entry"], r["rule"]) for r in rules} == {("fairness[0]", "burden_cap")}
-    assert [r["subject"] for r in rules][:3] == ["anyang", "tangshan", "handan"]
-    assert all(r["now"] == pytest.approx(0.4) and r["needed"] > 0.4 for r in rules)
+    assert [r["subject"] for r in rules] == ["anyang"]
+    assert all(r["now"] == pytest.approx(0.3) and r["needed"] > 0.3 for r in rules)
     assert (rules[0]["file"], rules[0]["line"]) == (str(path), first_entry_line(path, "fairness"))
     targets = res.diagnosis["targets_must_give"]["relaxations"]
     assert targets[0]["subject"] == "PM2.5 at anyang" and targets[0]["unit"] == "µg/m³"
