@@ -224,11 +224,13 @@ def sweep_options(fn):
 @click.option("--sweep", type=click.Choice(["fairness", "target"]), default="fairness",
               show_default=True,
               help="fairness: cost vs --y; target: cost of ambition, gap closure 0 to 1.")
-@click.option("--points", type=click.IntRange(2, 1000), default=15, show_default=True)
+@click.option("--points", type=click.IntRange(2, 1000), default=15, show_default=True,
+              help="Number of points on the front (the two ends included).")
 @click.option("--year", type=int, default=None,
               help="A roadmap: the year whose targets the target sweep moves (default: the last).")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("results"), show_default=True)
+              default=Path("results"), show_default=True,
+              help="Folder under which <name>-pareto-<y>/ is written.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing front of this scenario.")
 @STYLE
 @sweep_options
@@ -282,7 +284,8 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ye
 @click.argument("scenarios", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("results"), show_default=True)
+              default=Path("results"), show_default=True,
+              help="Folder under which the comparison folder (--name) is written.")
 @click.option("--name", default="comparison", show_default=True,
               help="Folder name under OUT for the table and chart.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing comparison of this name.")

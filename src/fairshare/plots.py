@@ -1293,8 +1293,6 @@ def write_result_plots(result_dir: str | Path, geo=None, style: str | None = Non
 
 # --- a Pareto folder, a comparison folder -------------------------------------------------------
 
-#: The y column of each fairness sweep: fairshare.fronts.Y_METRICS, copied so that
-#: plotting does not import the solver (a test keeps the two equal).
 def _front_y() -> dict[str, str]:
     """--y of a fairness front -> its column, from the rule families' sweeps."""
     from fairshare.families import SWEEPS

@@ -44,7 +44,7 @@ class BurdenBand(_Spec):
     """Burden band: ``|cost[s]/GDP[s] - total cost/total GDP| <= width`` for every city."""
 
     rule: Literal["burden_band"]
-    width: by_year(ge=0) = Field(description="half-width of the band, a fraction of GDP (0.001 = 0.1 % of GDP)")
+    width: by_year(ge=0) = Field(description="half-width of the band, a fraction of GDP (0.001 = 0.1 percentage points of GDP)")
     over: Literal["each_year", "horizon"] = Field(
         "each_year", description="roadmaps: hold in every year, or for the horizon's costs in "
                                  "present value (levelised); one-year plans: no difference")

@@ -12,14 +12,14 @@ In the scenario file::
     \qquad
     \text{sector form:}\quad \rho_{s,k,p} = \sum_{m \in k} \mathrm{eff}_{m,p}\, x_{s,m} \ge u
 
-=========================  ==========================================================
-``u``                      ``min_application`` (share of the sector base treated by the
-                           measure, 0..1) or ``min_removal`` (removal share of the
-                           sector's emissions of p, 0..1)
-``a[s, m]``                the measure's applicability in city s (a city cannot be asked
-                           for more than it can apply)
-``unified_standard[n, s]`` entry n, city s of the zone (a share, 0..1)
-=========================  ==========================================================
+============================  ==========================================================
+``u``                         ``min_application`` (share of the sector base treated by the
+                              measure, 0..1) or ``min_removal`` (removal share of the
+                              sector's emissions of p, 0..1)
+``a[s, m]``                   the measure's applicability in city s (a city cannot be asked
+                              for more than it can apply)
+``unified_standard[n, s]``    entry n, city s of the zone (a share, 0..1)
+============================  ==========================================================
 
 The sector form applies in every city of the zone that emits p from sector k.
 """

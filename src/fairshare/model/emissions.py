@@ -16,10 +16,10 @@ def add_reductions(m: pyo.ConcreteModel, inst) -> None:
 
         \mathrm{reduction}_{s,p} = \sum_m E_{s,k(m),p}\, \mathrm{eff}_{m,p}\, x_{s,m}
 
-    ======================  ==========================================================
-    ``reduction[s, p]``     dE: kt/yr removed in city s of pollutant p (Var)
-    ``reduction_def[s, p]`` the defining equality (its dual: marginal value of a kt)
-    ======================  ==========================================================
+    ========================  ==========================================================
+    ``reduction[s, p]``       dE: kt/yr removed in city s of pollutant p (Var)
+    ``reduction_def[s, p]``   the defining equality (its dual: marginal value of a kt)
+    ========================  ==========================================================
 
     Caps on a zone's emissions are a rule family: :mod:`fairshare.families.emission_cap`.
     """

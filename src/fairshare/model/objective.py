@@ -25,7 +25,7 @@ def add_objective(m: pyo.ConcreteModel, inst) -> None:
       ``total_cost`` (lexicographic).
     * ``{min_cost: {fairness_weight: w, fairness_metric: ...}}``: ``total_cost + w/1e6 *
       metric`` with w in CNY/yr per unit of the metric: ``max_burden`` and ``band``
-      (largest |b_s - B|) as shares of GDP, ``gini`` the Gini of burdens with its
+      (largest :math:`|b_s - B|`) as shares of GDP, ``gini`` the Gini of burdens with its
       denominator fixed at the least-cost plan's sum of burdens (``gini_reference_bp``, set
       by :func:`fairshare.api.solve`), which keeps the objective linear.
 

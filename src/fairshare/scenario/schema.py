@@ -266,7 +266,7 @@ class Scenario(Spec):
     region: Path = Field(
         description="path of the region data package folder, relative to the scenario file that sets it"
     )
-    year: StrictInt | None = Field(None, description="selects the year columns of the region's tables")
+    year: StrictInt | None = Field(None, description="selects the rows of that year in the region's tables (emissions, concentrations, ...)")
     years: list[StrictInt] | None = Field(
         None, min_length=1, description="a roadmap: the periods' first years, ascending (e.g. "
                                         "[2025, 2030, 2035]); one plan linking them")
