@@ -191,42 +191,22 @@ def solve_independently(region_dir, scenario: dict):
     scenario's year). Returns (linprog status: 0 optimal, 2 infeasible; the cost or None;
     the linprog result, whose ``x`` is ordered as ``Region.vars``).
     """
+    if not isinstance(region_dir, Region) and _targets_a_surface(region_dir, scenario):
+        return solve_surfaces_independently(region_dir, scenario)  # response surfaces: a MILP
     reg = region_dir if isinstance(region_dir, Region) else Region(region_dir, scenario.get("year"))
-    A_ub, b_ub = [], []
-    A, b = reg.technology()
-    A_ub += list(A)
-    b_ub += list(b)
-    limits = {}
-    for t in scenario.get("targets", []):
-        if t.get("emission_cap"):
-            _cap_row(reg, t, A_ub, b_ub)
-        elif t.get("exposure"):
-            rs = receptors_of(reg, t["metric"], t.get("receptors"))
-            pop = np.array([reg.population[r] for r in rs])
-            w = pop / pop.sum()
-            A_ub.append(sum(wi * reg.conc_row(t["metric"], r) for wi, r in zip(w, rs)) * -1)
-            b_ub.append(t["max_ugm3"] - sum(wi * reg.c0[t["metric"], r] for wi, r in zip(w, rs)))
-        else:
-            for r in receptors_of(reg, t["metric"], t.get("receptors")):
-                c0 = reg.c0[t["metric"], r]
-                if t.get("max_ugm3") is not None:
-                    lim = t["max_ugm3"]
-                elif t.get("reduction_pct") is not None:
-                    lim = c0 * (1 - t["reduction_pct"] / 100)
-                else:
-                    lim = c0 - t["gap_closure"] * (c0 - reg.mtfr(t["metric"], r))
-                key = (t["metric"], r)
-                limits[key] = min(lim, limits.get(key, np.inf))
-    for (q, r), lim in limits.items():
-        A_ub.append(-reg.conc_row(q, r))      # C0 - a·x <= L  <=>  -a·x <= L - C0
-        b_ub.append(lim - reg.c0[q, r])
-    for rule in scenario.get("fairness", []):
-        _fairness_rows(reg, rule, A_ub, b_ub)
+    A_ub, b_ub = _one_year_rows(reg, scenario)
     c = np.array([reg.cost_mcny(s, m) for s, m in reg.vars])
     if scenario.get("objective") == "min_max_burden":
         _min_max_burden_rows(reg, c, A_ub, b_ub)
     res = linprog(c, A_ub=np.array(A_ub), b_ub=np.array(b_ub), bounds=reg.bounds(), method="highs")
     return res.status, (res.fun * CNY_PER_MCNY if res.status == 0 else None), res
+
+
+def _targets_a_surface(region_dir, scenario: dict) -> bool:
+    """The scenario has a concentration target on a metric with response surfaces."""
+    metrics = {q for q, _ in read_surfaces(Path(region_dir), scenario.get("year"))}
+    return any(t.get("metric") in metrics and not t.get("exposure")
+               for t in scenario.get("targets", []))
 
 
 def _gdp_mcny(reg: Region, s) -> float:
@@ -396,13 +376,25 @@ def _one_year_rows(reg: Region, scenario: dict):
     for t in scenario.get("targets", []):
         if t.get("emission_cap"):
             _cap_row(reg, t, A_ub, b_ub)
-            continue
-        for r in receptors_of(reg, t["metric"], t.get("receptors")):
-            c0 = reg.c0[t["metric"], r]
-            lim = t["max_ugm3"] if t.get("max_ugm3") is not None else c0 * (1 - t["reduction_pct"] / 100)
-            limits[t["metric"], r] = min(lim, limits.get((t["metric"], r), np.inf))
+        elif t.get("exposure"):
+            rs = receptors_of(reg, t["metric"], t.get("receptors"))
+            pop = np.array([reg.population[r] for r in rs])
+            w = pop / pop.sum()
+            A_ub.append(sum(wi * reg.conc_row(t["metric"], r) for wi, r in zip(w, rs)) * -1)
+            b_ub.append(t["max_ugm3"] - sum(wi * reg.c0[t["metric"], r] for wi, r in zip(w, rs)))
+        else:
+            for r in receptors_of(reg, t["metric"], t.get("receptors")):
+                c0 = reg.c0[t["metric"], r]
+                if t.get("max_ugm3") is not None:
+                    lim = t["max_ugm3"]
+                elif t.get("reduction_pct") is not None:
+                    lim = c0 * (1 - t["reduction_pct"] / 100)
+                else:
+                    lim = c0 - t["gap_closure"] * (c0 - reg.mtfr(t["metric"], r))
+                key = (t["metric"], r)
+                limits[key] = min(lim, limits.get(key, np.inf))
     for (q, r), lim in limits.items():
-        A_ub.append(-reg.conc_row(q, r))
+        A_ub.append(-reg.conc_row(q, r))      # C0 - a·x <= L  <=>  -a·x <= L - C0
         b_ub.append(lim - reg.c0[q, r])
     for rule in scenario.get("fairness", []):
         _fairness_rows(reg, rule, A_ub, b_ub)
@@ -425,4 +417,146 @@ def solve_robust_independently(region_dir, scenario: dict, members: list[str]):
     c = np.array([first.cost_mcny(s, m) for s, m in first.vars])
     res = linprog(c, A_ub=np.array(A_ub), b_ub=np.array(b_ub), bounds=first.bounds(),
                   method="highs")
+    return res.status, (res.fun * CNY_PER_MCNY if res.status == 0 else None), res
+
+
+# --- response surfaces (docs/ozone.md): an independent MIP -----------------------------------------
+#
+# Read from response.csv and the docs alone: for receptor r of metric q with its own city c,
+# C = C0 + f_local(u) + f_regional(w), u_p = dE[c, p] / E[c, p] and
+# w_p = sum_{s != c} |T[q, r, s, p]| dE[s, p] / sum_{s != c} |T[q, r, s, p]| E[s, p] (p = NOx,
+# VOC); each f linear on the triangles that split every grid cell by its diagonal from
+# (nox_i, voc_j) to (nox_i+1, voc_j+1). fairshare writes an SOS2 formulation on marginal sums;
+# this oracle uses another one, the disaggregated convex combination: one binary per
+# triangle and its own copy of the vertex weights (scipy.optimize.milp).
+
+def read_surfaces(folder: Path, year=None, member=None) -> dict:
+    """{(metric, receptor): [(part, nox [n], voc [m], z [n, m])]} of response.csv (empty
+    without it)."""
+    df = read_table(folder, "response")
+    if df is None:
+        return {}
+    if "year" in df.columns:
+        df = df[df["year"].isna() | (df["year"] == year)]
+    if "member" in df.columns:
+        df = df[df["member"].isna() | (df["member"] == member)]
+    out = {}
+    for (q, r, part), g in df.groupby(["metric", "receptor", "part"]):
+        piv = g.pivot_table(index="nox_cut_share", columns="voc_cut_share", values="change_ugm3")
+        out.setdefault((q, str(r)), []).append((part, piv.index.to_numpy(float),
+                                                piv.columns.to_numpy(float), piv.to_numpy(float)))
+    return out
+
+
+def surface_share_rows(reg: Region, q, r, part) -> np.ndarray:
+    """[2, len(vars)]: the NOx and VOC cut-share coordinates of a surface, linear in x."""
+    rows = np.zeros((2, len(reg.vars)))
+    E = {(s, p): sum(v for (s2, _, p2), v in reg.emission_t.items() if s2 == s and p2 == p) / 1000
+         for s in reg.cities.index for p in ("NOx", "VOC")}
+    for a, p in enumerate(("NOx", "VOC")):
+        if part == "local":
+            weight = {r: 1.0 / E[r, p]} if E[r, p] > 0 else {}
+        else:
+            omega = {s: abs(reg.transport.get((q, r, s, p), 0.0)) for s in reg.cities.index if s != r}
+            if not any(omega.values()):
+                omega = {s: 1.0 for s in reg.cities.index if s != r}
+            total = sum(w * E[s, p] for s, w in omega.items())
+            weight = {s: w / total for s, w in omega.items()} if total > 0 else {}
+        for s, w in weight.items():
+            for m in reg.measures.index:
+                rows[a, reg.col[s, m]] += w * reg.removal_kt(s, m, p)
+    return rows
+
+
+def interpolate(nox, voc, z, u) -> float:
+    """The surface's value at u on its triangulation (written again, not imported)."""
+    i = min(max(np.searchsorted(nox, u[0], side="right") - 1, 0), len(nox) - 2)
+    j = min(max(np.searchsorted(voc, u[1], side="right") - 1, 0), len(voc) - 2)
+    a = (u[0] - nox[i]) / (nox[i + 1] - nox[i])
+    b = (u[1] - voc[j]) / (voc[j + 1] - voc[j])
+    if b <= a:  # vertices (i, j), (i+1, j), (i+1, j+1)
+        return (1 - a) * z[i, j] + (a - b) * z[i + 1, j] + b * z[i + 1, j + 1]
+    return (1 - b) * z[i, j] + (b - a) * z[i, j + 1] + a * z[i + 1, j + 1]
+
+
+def surface_concentration(reg: Region, surfaces: dict, q, r, x) -> float:
+    """C[q, r] of the plan x on the surfaces."""
+    total = reg.c0[q, r]
+    for part, nox, voc, z in surfaces[q, r]:
+        u = np.clip(surface_share_rows(reg, q, r, part) @ x, 0, 1)
+        total += interpolate(nox, voc, z, u)
+    return total
+
+
+def solve_surfaces_independently(region_dir, scenario: dict):
+    """As :func:`solve_independently`, with the concentration targets of metrics that have
+    surfaces written on them (a MILP): (milp status: 0 optimal, 2 infeasible; cost in CNY/yr
+    or None; the result, whose ``x`` starts with ``Region.vars``)."""
+    from scipy.optimize import LinearConstraint, milp
+
+    folder = Path(region_dir)
+    reg = Region(folder, scenario.get("year"))
+    surfaces = read_surfaces(folder, scenario.get("year"))
+    metrics = {q for q, _ in surfaces}
+    plain = {**scenario, "targets": [t for t in scenario.get("targets", [])
+                                     if t.get("metric") not in metrics or t.get("exposure")]}
+    A_ub, b_ub = _one_year_rows(reg, plain)
+    nx = len(reg.vars)
+    limits = {}
+    for t in scenario.get("targets", []):
+        if t.get("metric") in metrics and not t.get("exposure"):
+            for r in receptors_of(reg, t["metric"], t.get("receptors")):
+                c0 = reg.c0[t["metric"], r]
+                lim = t["max_ugm3"] if t.get("max_ugm3") is not None else \
+                    c0 * (1 - t["reduction_pct"] / 100)
+                limits[t["metric"], r] = min(lim, limits.get((t["metric"], r), np.inf))
+    # columns: x, then per surface and triangle 3 vertex weights, then one binary per triangle
+    blocks, n_w, n_b = [], 0, 0
+    for (q, r), lim in limits.items():
+        for part, nox, voc, z in surfaces.get((q, r), []):
+            tris = []
+            for i in range(len(nox) - 1):
+                for j in range(len(voc) - 1):
+                    tris.append(((i, j), (i + 1, j), (i + 1, j + 1)))
+                    tris.append(((i, j), (i, j + 1), (i + 1, j + 1)))
+            blocks.append((q, r, part, nox, voc, z, tris, n_w, n_b))
+            n_w += 3 * len(tris)
+            n_b += len(tris)
+    n = nx + n_w + n_b
+    rows, lo, hi = [], [], []
+    for a_row, b in zip(A_ub, b_ub):
+        rows.append(np.r_[a_row, np.zeros(n_w + n_b)])
+        lo.append(-np.inf)
+        hi.append(b)
+    target_rows = {}
+    for q, r, part, nox, voc, z, tris, w0, b0 in blocks:
+        share = surface_share_rows(reg, q, r, part)
+        one = np.zeros(n)
+        one[nx + n_w + b0: nx + n_w + b0 + len(tris)] = 1.0
+        rows.append(one), lo.append(1.0), hi.append(1.0)   # one triangle
+        for t in range(len(tris)):                          # its weights sum to its binary
+            row = np.zeros(n)
+            row[nx + w0 + 3 * t: nx + w0 + 3 * t + 3] = 1.0
+            row[nx + n_w + b0 + t] = -1.0
+            rows.append(row), lo.append(0.0), hi.append(0.0)
+        for a, coord in enumerate((nox, voc)):              # the weights' point is the plan's
+            row = np.zeros(n)
+            row[:nx] = -share[a]
+            for t, tri in enumerate(tris):
+                for v, (i, j) in enumerate(tri):
+                    row[nx + w0 + 3 * t + v] = coord[i] if a == 0 else coord[j]
+            rows.append(row), lo.append(0.0), hi.append(0.0)
+        value = target_rows.setdefault((q, r), np.zeros(n))
+        for t, tri in enumerate(tris):
+            for v, (i, j) in enumerate(tri):
+                value[nx + w0 + 3 * t + v] += z[i, j]
+    for (q, r), value in target_rows.items():
+        rows.append(value), lo.append(-np.inf), hi.append(limits[q, r] - reg.c0[q, r])
+    c = np.r_[[reg.cost_mcny(s, m) for s, m in reg.vars], np.zeros(n_w + n_b)]
+    bounds_lo = np.r_[np.zeros(nx), np.zeros(n_w + n_b)]
+    bounds_hi = np.r_[[u for _, u in reg.bounds()], np.ones(n_w + n_b)]
+    from scipy.optimize import Bounds
+    res = milp(c, constraints=LinearConstraint(np.array(rows), lo, hi),
+               integrality=np.r_[np.zeros(nx + n_w), np.ones(n_b)],
+               bounds=Bounds(bounds_lo, bounds_hi), options={"mip_rel_gap": 1e-9})
     return res.status, (res.fun * CNY_PER_MCNY if res.status == 0 else None), res

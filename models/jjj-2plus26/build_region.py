@@ -303,6 +303,26 @@ TRUCK_NOX_SAVED_T_PER_YR = 0.6
 VOC_CAPEX_UPLIFT = 1.5
 LIVESTOCK_NH3_COST_MULT = 2.0
 
+# Roadmaps (several years): the share of each measure's annual cost that repays
+# equipment (capex_share, an annuity paid from installation for lifetime_yr years),
+# and whether the measure can be undone from one period to the next (reversible:
+# operating practices). DERIVED where the unit cost above is built from a capital
+# cost (steel, heating, trucks, VOC end-of-pipe, coal power from the SCR operating
+# cost against the denitration tariff); ASSUMPTION (modelled) elsewhere.
+POWER_SCR_OPERATING_CNY_PER_MWH = (4.8 + 8.6) / 2   # FACT: Yang Hang et al. 2017
+POWER_DENITRATION_TARIFF_CNY_PER_MWH = 10.0          # FACT: NDRC 2013, 0.01 CNY/kWh
+POWER_ULE_LIFETIME_Y = 20          # ASSUMPTION: retrofit equipment on a coal unit
+INDUSTRY_EOP_CAPEX_SHARE = 0.5     # ASSUMPTION: as steel ULE (capital = O&M)
+INDUSTRY_EOP_LIFETIME_Y = 15       # ASSUMPTION: as steel ULE
+VOC_EOP_LIFETIME_Y = 10            # ASSUMPTION: RTO / adsorption units
+RAIL_SIDING_CAPEX_SHARE = 0.5      # ASSUMPTION: sidings and terminals vs haulage premium
+RAIL_SIDING_LIFETIME_Y = 30        # ASSUMPTION: rail infrastructure
+EV_CAPEX_SHARE = 0.6               # ASSUMPTION: vehicle price premium vs charging, O&M
+EV_LIFETIME_Y = 10                 # ASSUMPTION: bus, taxi and van service lives
+LIVESTOCK_CAPEX_SHARE = 0.5        # ASSUMPTION: covered storage, housing vs feed
+LIVESTOCK_LIFETIME_Y = 15          # ASSUMPTION
+OPERATIONAL_MEASURES = ("voc_low_voc_products", "voc_ldar", "nh3_fertiliser", "dust_control")
+
 # ASSUMPTION: city overrides of the 2020 remaining (untreated) share.
 APPLICABILITY_2020 = {
     ("beijing", "power_ule_so2"): 0.05, ("beijing", "power_ule_nox"): 0.05,
@@ -1117,6 +1137,33 @@ def measure_catalogue() -> list[dict]:
     for m in M:
         m["eff"] = {p: e for p, e in m["eff"].items() if e > 0}
         M_EFF[m["measure"]] = m["eff"]
+    power_capex = 1 - POWER_SCR_OPERATING_CNY_PER_MWH / POWER_DENITRATION_TARIFF_CNY_PER_MWH
+    heating_capex = capex * a
+    elec_capex = capex * ELEC_HEATING_CAPEX_MULT * a
+    life = {  # measure -> (capex_share, lifetime_yr); None: no end (a closure)
+        "power_ule_so2": (power_capex, POWER_ULE_LIFETIME_Y),
+        "power_ule_nox": (power_capex, POWER_ULE_LIFETIME_Y),
+        "power_ule_pm": (power_capex, POWER_ULE_LIFETIME_Y),
+        "steel_ule": (1 / (1 + STEEL_OM_PER_ANNUALISED_CAPEX), STEEL_LIFETIME_Y),
+        "steel_phaseout": (1.0, None),
+        "cement_ule": (INDUSTRY_EOP_CAPEX_SHARE, INDUSTRY_EOP_LIFETIME_Y),
+        "boiler_replacement": (INDUSTRY_EOP_CAPEX_SHARE, INDUSTRY_EOP_LIFETIME_Y),
+        "industry_deep_control": (INDUSTRY_EOP_CAPEX_SHARE, INDUSTRY_EOP_LIFETIME_Y),
+        "voc_coating_eop": (1 - 1 / VOC_CAPEX_UPLIFT, VOC_EOP_LIFETIME_Y),
+        "res_coal_to_gas": (heating_capex / (heating_capex + GAS_HEATING_FUEL_PREMIUM_CNY_PER_HH),
+                            HEATING_LIFETIME_Y),
+        "res_coal_to_elec": (elec_capex / (elec_capex + ELEC_HEATING_FUEL_PREMIUM_CNY_PER_HH),
+                             HEATING_LIFETIME_Y),
+        "diesel_truck_scrap": (1.0, TRUCK_EARLY_YEARS),
+        "freight_road_to_rail": (RAIL_SIDING_CAPEX_SHARE, RAIL_SIDING_LIFETIME_Y),
+        "vehicle_electrification": (EV_CAPEX_SHARE, EV_LIFETIME_Y),
+        "nh3_livestock": (LIVESTOCK_CAPEX_SHARE, LIVESTOCK_LIFETIME_Y),
+    }
+    for m in M:
+        share, years = life.get(m["measure"], (0.0, None))
+        m["capex_share"], m["lifetime_yr"] = round(share, 3), years
+        m["reversible"] = int(m["measure"] in OPERATIONAL_MEASURES)
+        assert m["reversible"] or m["measure"] in life, m["measure"]
     return M
 
 
@@ -1202,9 +1249,11 @@ def build(out: Path) -> dict:
         default[m["measure"]] = max(set(vals), key=vals.count)
     write_csv(out / "measures.csv",
               ["measure", "sector", "group", "name", "ref_pollutant", "cost_cny_per_t",
-               "max_application"],
+               "max_application", "capex_share", "lifetime_yr", "reversible"],
               [[m["measure"], m["sector"], m["group"], m["name"], m["ref_pollutant"],
-                round(m["cost_cny_per_t"], -1), default[m["measure"]]] for m in M])
+                round(m["cost_cny_per_t"], -1), default[m["measure"]], m["capex_share"],
+                "" if m["lifetime_yr"] is None else m["lifetime_yr"], m["reversible"]]
+               for m in M])
     write_csv(out / "efficiencies.csv", ["measure", "pollutant", "efficiency"],
               [[m["measure"], p, e] for m in M for p, e in
                sorted(m["eff"].items(), key=lambda kv: POLLUTANTS.index(kv[0]))])

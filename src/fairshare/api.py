@@ -217,13 +217,23 @@ def diagnose(inst: Instance, model: pyo.ConcreteModel, time_limit_s: float | Non
         mtfr = other.mtfr.values(aq.metric, aq.receptor)
         below += [{"metric": d.metrics[aq.metric[i]], "receptor": d.receptors[aq.receptor[i]],
                    "target_ugm3": float(aq.limit_ugm3[i]), "mtfr_ugm3": float(mtfr[i]),
-                   "entry": aq.source[i], **({"member": d.member} if inst.members else {})}
+                   "entry": aq.source[i], **({"member": d.member} if inst.members else {}),
+                   **_titration(other, aq.metric[i], aq.receptor[i])}
                   for i in np.flatnonzero(aq.limit_ugm3 < mtfr - MTFR_TOL_UGM3)]
     stages = {}
     if any(inst.of(f) for f in families.RULES):
         stages["rules_must_give"] = _relax(inst, model, families.RULES, time_limit_s)
     stages["targets_must_give"] = _relax(inst, model, families.TARGETS, time_limit_s)
     return {"targets_below_mtfr": below, **stages}
+
+
+def _titration(inst: Instance, q: int, r: int) -> dict:
+    """A target on a response surface that NOx titration keeps out of reach: its cause
+    (docs/ozone.md); {} otherwise."""
+    from fairshare.model.surfaces import titration, used_metrics
+
+    found = titration(inst, int(q), int(r)) if int(q) in used_metrics(inst) else None
+    return {} if found is None else {"cause": found.pop("cause"), "titration": found}
 
 
 def _relax(inst: Instance, model, soft_families, time_limit_s) -> dict:
@@ -254,7 +264,12 @@ def mtfr(scenario) -> pd.DataFrame:
     Empty (with its columns) for a region without concentrations: a region planned with
     emission caps only has no concentration to compute.
     """
-    inst = scenario if isinstance(scenario, Instance) else prepare(scenario)
+    prepared = isinstance(scenario, Instance) or hasattr(scenario, "periods")
+    inst = scenario if prepared else prepare(scenario)
+    periods = getattr(inst, "periods", None)
+    if periods is not None:  # a roadmap: each year on its own data, a `year` column first
+        return pd.concat([mtfr(one).assign(year=year) for year, one in zip(inst.years, periods)],
+                         ignore_index=True).pipe(lambda f: f[["year", *f.columns[:-1]]])
     d = inst.data
     Q, R = len(d.metrics), len(d.receptors)
     target = np.full((Q, R), np.nan)

@@ -158,11 +158,23 @@ def validate(scenario: Path):
     for replacement in getattr(inst.scenario, "replaced", ()):
         click.echo(f"  note: {replacement}")
     d = inst.data
-    counts = ", ".join(f"{len(inst.of(f))} {f.NAME}" for f in families.FAMILIES if inst.of(f))
+
+    def entries(one) -> tuple[str, str]:
+        counts = ", ".join(f"{len(one.of(f))} {f.NAME}" for f in families.FAMILIES if one.of(f))
+        return counts or "none", f"{len(one.aq.limit_ugm3)} concentration target rows"
+
+    periods = getattr(inst, "periods", None)
+    if periods is None:
+        when, held = f"year {d.year}", "entries: {}; {}".format(*entries(inst))
+    else:
+        when = f"roadmap {', '.join(map(str, inst.years))}"
+        held = "entries by year: " + "; ".join(
+            "{} {} ({})".format(y, *entries(one)) for y, one in zip(inst.years, periods))
+        if inst.horizon is not None:
+            held += "; over the horizon {} ({})".format(*entries(inst.horizon))
     click.echo(f"{scenario}: valid. Region '{d.name}' ({len(d.cities)} cities, "
                f"{len(d.measures)} measures, {len(d.pollutants)} pollutants, "
-               f"metrics {', '.join(d.metrics) or 'none'}; year {d.year}); "
-               f"entries: {counts or 'none'}; {len(inst.aq.limit_ugm3)} concentration target rows.")
+               f"metrics {', '.join(d.metrics) or 'none'}; {when}); {held}.")
 
 
 @main.command()

@@ -18,7 +18,8 @@ class Problem:
 
     ``row`` is 1-based as a spreadsheet shows it: in a CSV the header is row 1,
     so the first data row is row 2. In a YAML file ``row`` is the line and
-    ``column`` names the key path (e.g. ``targets[2].max_ugm3``).
+    ``column`` names the key path (e.g. ``targets[2].max_ugm3``); they print as
+    "line" and "key".
     """
 
     file: str
@@ -28,11 +29,12 @@ class Problem:
     severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
+        yaml = self.file.lower().endswith((".yaml", ".yml"))
         where = self.file
         if self.row is not None:
-            where += f", row {self.row}"
-        if self.column is not None:
-            where += f", column '{self.column}'"
+            where += f", {'line' if yaml else 'row'} {self.row}"
+        if self.column:
+            where += f", {'key' if yaml else 'column'} '{self.column}'"
         prefix = "warning: " if self.severity == "warning" else ""
         return f"{where}: {prefix}{self.message}"
 

@@ -294,7 +294,7 @@ REGION_CASES = [
                              write_bytes("cities.parquet", b"PAR1 this is not parquet")),
      "cities.parquet:", "cannot read the cities table as Parquet"),
     ("region-yaml-invalid", write_text("region", "name: [unclosed\n", name="region.yaml"),
-     "region.yaml, row 2:", "invalid YAML"),
+     "region.yaml, line 2:", "invalid YAML"),
     # links: only files in the region folder are read
     ("link-outside-folder", _link_outside("cities.csv"), "cities.csv:",
      "is a link to a file outside the region folder"),
@@ -561,9 +561,9 @@ def test_bad_scenario(tmp_path, case_id, body, needle, column, phrase):
     r = invoke("run", path, "-o", tmp_path / "out")
     out = assert_clean_exit_2(r, tmp_path)
     if needle is None:  # a syntax error: the line and column of the YAML parser
-        where = f"{path}, row 4"
+        where = f"{path}, line 4"
     else:
-        where = f"{path}, row {line_of(path, needle)}, column '{column}'"
+        where = f"{path}, line {line_of(path, needle)}, key '{column}'"
     hits = [line for line in problem_lines(out) if line.startswith(where) and phrase in line]
     assert hits, f"expected a line starting {where!r} containing {phrase!r}:\n{out}"
 
@@ -574,7 +574,7 @@ def test_extends_cycle(tmp_path):
     (tmp_path / "b.yaml").write_text("extends: a.yaml\nname: b\n")
     r = invoke("run", tmp_path / "a.yaml", "-o", tmp_path / "out")
     out = assert_clean_exit_2(r, tmp_path)
-    assert any("b.yaml, row 1, column 'extends'" in line and "cycle" in line
+    assert any("b.yaml, line 1, key 'extends'" in line and "cycle" in line
                for line in problem_lines(out)), out
 
 
@@ -594,7 +594,7 @@ def test_scenario_name_cannot_write_outside_the_results_folder(tmp_path, name):
     out = tmp_path / "deep" / "out"
     r = invoke("run", path, "-o", out)
     assert r.exit_code == 2, r.output
-    assert f"{path}, row 1, column 'name'" in r.output and "results folder name" in r.output
+    assert f"{path}, line 1, key 'name'" in r.output and "results folder name" in r.output
     assert not (tmp_path / "deep").exists() and not (tmp_path / "escape").exists()
     assert not Path("/tmp/abs").exists()
 

@@ -20,7 +20,9 @@ from conftest import REGION_JJJ, SHIPPED_SCENARIOS
 from independent import solve_independently
 from toy import write_scenario
 
-FEASIBLE = [p for p in SHIPPED_SCENARIOS if "infeasible" not in p.name]
+FEASIBLE_ALL = [p for p in SHIPPED_SCENARIOS if "infeasible" not in p.name]
+ROADMAPS = [p for p in FEASIBLE_ALL if "roadmap" in p.stem]      # years: [...]
+FEASIBLE = [p for p in FEASIBLE_ALL if p not in ROADMAPS]         # one year each
 TOL_UGM3 = 1e-6
 DEFAULT_MEMBER = "central"  # region.yaml's default_member
 
@@ -82,6 +84,10 @@ REGRESSION = {
     "jjj-2030-unified-standard": (27_224_405_495, 694, 389, 6130),
     "jjj-2030-min-max-burden": (43_492_659_900, 695, 364, 6108),
     "jjj-2035-exposure-28": (7_356_162_489, 694, 337, 6192),
+    #  - 2026-12-01 (issue 11): the shipped roadmap, 2025/2030/2035 linked (net present
+    #    value, CNY, discounted to 2025): 3 x 694 shares and costs, installations of the
+    #    measures with capital, capacity and irreversibility rows.
+    "jjj-roadmap-2035": (136_514_122_335, 3324, 2918, 21641),
 }
 
 
@@ -247,3 +253,94 @@ def test_a_robust_plan_on_the_shipped_region_equals_the_union_of_the_members_row
     alone = max(fs.solve(fs.load_scenario(path).variant(transport={"member": m})).total_cost
                 for m in members)
     assert res.total_cost >= alone - 1e-3  # at least the dearest member alone
+
+
+# --- roadmaps: several years in one plan -----------------------------------------------------
+
+def test_every_shipped_scenario_is_one_year_or_a_roadmap():
+    assert all(fs.load_scenario(p).is_roadmap == (p in ROADMAPS) for p in FEASIBLE_ALL)
+
+
+@pytest.mark.parametrize("path", ROADMAPS, ids=lambda p: p.stem)
+def test_roadmap_npv_equals_the_independent_formulation(path, solved):
+    from independent import solve_roadmap_independently
+
+    sc, _, res = solved(path)
+    assert res.status == Status.OPTIMAL
+    scenario = res.summary["scenario_resolved"]
+    status, npv, _ = solve_roadmap_independently(scenario["region"], scenario)
+    assert status == 0
+    assert res.summary["npv_cny"] == pytest.approx(npv, rel=1e-6)
+
+
+@pytest.mark.parametrize("path", ROADMAPS, ids=lambda p: p.stem)
+def test_roadmap_targets_caps_and_lock_in_hold_every_year(path, solved):
+    """Each year: its targets met, concentrations recomputed from its reductions, its
+    measures within its applicability, its caps kept; an irreversible measure never falls
+    from one period to the next by more than its remaining base shrank."""
+    sc, _, res = solved(path)
+    region = Path(sc.region)
+    rec = res.receptors
+    targeted = rec[rec.target_ugm3.notna()]
+    assert set(targeted.year) >= {y for y in sc.years if y > sc.years[0]}
+    assert (targeted.final_ugm3 <= targeted.target_ugm3 + TOL_UGM3).all()
+    for year in sc.years:
+        one = _OneYear(res, year)
+        _check_concentrations(region, year, member_of(sc), one)
+        _check_measures(region, year, one)
+    for cap in res.summary["emission_caps"]:
+        assert cap["final_t"] <= cap["cap_t"] * (1 + 1e-9) + 1e-6
+    m = pd.read_csv(region / "measures.csv").set_index("measure")
+    x = res.measures.pivot_table(index=["city", "measure"], columns="year",
+                                 values="application", fill_value=0.0)
+    for earlier, later in zip(sc.years, sc.years[1:]):
+        if earlier not in x or later not in x:
+            continue
+        fell = x[earlier] - x[later]
+        locked = ~fell.index.get_level_values("measure").map(m["reversible"].fillna(0).astype(bool))
+        # a limit that shrinks (measures carried out in business as usual) may pull x down
+        assert (fell[locked] <= _shrink(region, earlier, later).reindex(fell[locked].index)
+                .fillna(0) + 1e-7).all()
+
+
+@pytest.mark.parametrize("path", ROADMAPS, ids=lambda p: p.stem)
+def test_myopic_planning_never_beats_perfect_foresight(path, solved):
+    _, _, res = solved(path)
+    comparison = res.summary["foresight_comparison"]
+    assert comparison["myopic_status"] == "optimal"
+    assert comparison["npv_myopic_cny"] >= comparison["npv_perfect_cny"] * (1 - 1e-9)
+    assert comparison["cost_of_myopia_cny"] == pytest.approx(
+        comparison["npv_myopic_cny"] - comparison["npv_perfect_cny"], abs=1.0)
+
+
+@pytest.mark.parametrize("path", [p for p in FEASIBLE if "min-max" not in p.stem],
+                         ids=lambda p: p.stem)
+def test_a_one_year_roadmap_equals_each_shipped_option(path, solved):
+    """The roadmap machinery with one period (its year) gives the one-year plan's cost."""
+    sc, _, res = solved(path)
+    road = fs.solve(sc.variant(year=None, years=[sc.year]))
+    assert road.status == Status.OPTIMAL
+    assert road.summary["cost_by_year_cny"][str(sc.year)] == pytest.approx(res.total_cost, rel=1e-7)
+
+
+class _OneYear:
+    """One year's rows of a roadmap result, read like a one-year result."""
+
+    def __init__(self, res, year: int):
+        pick = lambda t: t[t["year"] == year].drop(columns="year").reset_index(drop=True)  # noqa: E731
+        self.cities, self.receptors, self.measures = (pick(res.cities), pick(res.receptors),
+                                                      pick(res.measures))
+
+
+def _shrink(region: Path, earlier: int, later: int) -> pd.Series:
+    """How much each (city, measure) limit falls from ``earlier`` to ``later``."""
+    m = pd.read_csv(region / "measures.csv").set_index("measure")["max_application"]
+    app = pd.read_csv(region / "applicability.csv")
+
+    def limits(year):
+        rows = pd.concat([app[app["year"].isna()], app[app["year"] == year]])
+        return rows.set_index(["city", "measure"])["max_application"]
+    a, b = limits(earlier), limits(later)
+    index = a.index.union(b.index)
+    default = pd.Series(m.reindex(index.get_level_values("measure")).to_numpy(), index=index)
+    return (a.reindex(index).fillna(default) - b.reindex(index).fillna(default)).clip(lower=0)

@@ -21,6 +21,7 @@ from pydantic import (
     StrictInt,
     Tag,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_serializer,
@@ -311,18 +312,14 @@ class Scenario(Spec):
 
     @field_validator("years")
     @classmethod
-    def _years_ascend(cls, years: list[int] | None) -> list[int] | None:
+    def _years_ascend(cls, years: list[int] | None, info: ValidationInfo) -> list[int] | None:
         if years is not None and any(b <= a for a, b in zip(years, years[1:])):
             raise custom_error("years", f"years must ascend without repeats, e.g. [2025, 2030, "
                                         f"2035]; got {years}")
-        return years
-
-    @model_validator(mode="after")
-    def _year_or_years(self) -> Scenario:
-        if self.year is not None and self.years is not None:
+        if years is not None and info.data.get("year") is not None:
             raise custom_error("year_or_years", "give year: (one year) or years: (a roadmap), "
                                                 "not both")
-        return self
+        return years
 
     @property
     def is_roadmap(self) -> bool:

@@ -378,6 +378,9 @@ def _merge(base: Doc, child: Doc) -> Doc:
     replaced; each list replaced is recorded so that ``fairshare validate`` can show it."""
     replaced: list[KeyPath] = []
     data = _deep_merge(base.data, child.data, (), replaced)
+    for key, other in EXCLUSIVE_KEYS.items():
+        if key in child.data and other not in child.data:
+            data.pop(other, None)  # a child's years: replaces the base's year:, and back
     where = {p: w for p, w in base.where.items() if not any(p[: len(r)] == r for r in replaced)}
     where.update(child.where)
     # A scalar override (name, description) is the point of extending; a list replaced
@@ -403,6 +406,9 @@ def _get(data: Any, path: KeyPath) -> Any:
         data = data[part]
     return data
 
+
+# Top-level keys of which a file gives one: a child giving one drops the base's other.
+EXCLUSIVE_KEYS = {"years": "year", "year": "years"}
 
 # Mappings that name one choice ({min_cost: {...}} or {min_max_burden: null}): a child's
 # choice replaces the base's whole, or the two choices would be merged into one mapping.
