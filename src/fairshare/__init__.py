@@ -30,7 +30,8 @@ def _skip_pyomo_scipy_stats() -> None:
 _skip_pyomo_scipy_stats()
 
 __all__ = ["InputError", "Problem", "__version__", "load_scenario", "load_region",
-           "build_model", "solve", "mtfr", "pareto", "compare", "Result", "Status"]
+           "build_model", "solve", "mtfr", "pareto", "compare", "compensate", "Result",
+           "Status"]
 
 
 def __dir__():
@@ -54,6 +55,9 @@ def __getattr__(name):
     if name == "compare":
         from fairshare.comparison import compare
         return compare
+    if name == "compensate":
+        from fairshare.compensation import compensate
+        return compensate
     if name == "Result":
         from fairshare.results import Result
         return Result

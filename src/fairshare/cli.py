@@ -500,5 +500,9 @@ def print_diagnosis(diagnosis: dict) -> None:
             click.echo(f"  ... and {len(relaxations) - 20} more (see diagnosis.json)")
 
 
+from fairshare.cli_compensate import compensate  # noqa: E402  (it imports cli only when run)
+
+main.add_command(compensate)
+
 if __name__ == "__main__":
     main()

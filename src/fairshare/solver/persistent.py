@@ -26,9 +26,12 @@ class PersistentSolve:
     """
 
     def __init__(self, model: pyo.ConcreteModel, time_limit_s: float | None = None,
-                 threads: int = 0, method: str = "choose"):
+                 threads: int = 0, method: str = "choose", load_values: bool = True):
         t0 = time.perf_counter()
         self.model = model
+        # False: the caller reads values from the outcome; loading them into Pyomo after
+        # each of thousands of small LPs (a cooperative game) costs as much as the LP.
+        self.load_values = load_values
         self.lp = compile_model(model)
         self.refused: HighsRefused | None = None
         try:
@@ -62,6 +65,16 @@ class PersistentSolve:
         highs.check(self.h.changeRowsBounds(len(rows), rows, lo, hi),
                     "HiGHS refused the new row bounds")
 
+    def set_column_bounds(self, cols, lower, upper) -> None:
+        """Bounds of columns ``cols`` (±inf: no bound), in the LP arrays and in HiGHS."""
+        cols = np.atleast_1d(np.asarray(cols, dtype=np.int32))
+        lo = np.broadcast_to(np.asarray(lower, dtype=float), cols.shape).copy()
+        hi = np.broadcast_to(np.asarray(upper, dtype=float), cols.shape).copy()
+        lo[~np.isfinite(lo)], hi[~np.isfinite(hi)] = -INF, INF
+        self.lp.col_lo[cols], self.lp.col_hi[cols] = lo, hi
+        highs.check(self.h.changeColsBounds(len(cols), cols, lo, hi),
+                    "HiGHS refused the new column bounds")
+
     def set_coefficient(self, row: int, col: int, value: float) -> None:
         with warnings.catch_warnings():  # a new entry changes the sparsity: rare, and fine here
             warnings.simplefilter("ignore", sp.SparseEfficiencyWarning)
@@ -76,5 +89,12 @@ class PersistentSolve:
         if self.time_limit_s:
             highs.set_option(self.h, "time_limit", self.h.getRunTime() + float(self.time_limit_s))
         status, text = highs.run(self.h)
-        return highs.finish(self.h, self.lp, self.model, status, text,
-                            solve_s=time.perf_counter() - t0, time_limit_s=self.time_limit_s)
+        return highs.finish(self.h, self.lp, self.model if self.load_values else None, status,
+                            text, solve_s=time.perf_counter() - t0,
+                            time_limit_s=self.time_limit_s)
+
+    def run_in_this_thread(self) -> None:
+        """Run HiGHS in the calling thread from now on, not in a solver thread per solve
+        whose start and thread-pool reset cost as much as an LP of milliseconds (the MTFR
+        batch does the same). Ctrl-C then stops between two solves, not inside one."""
+        self.h.HandleUserInterrupt = False
