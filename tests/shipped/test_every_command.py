@@ -69,3 +69,20 @@ def test_compare_every_shipped_scenario(tmp_path, cli):
     for path in SHIPPED_SCENARIOS:
         assert path.stem in table
     assert_clean(cli("plot", out / "all"), 0)
+
+
+@pytest.mark.parametrize("path", SHIPPED_SCENARIOS, ids=lambda p: p.stem)
+def test_compensate(path, tmp_path, cli):
+    """The province game on every option: exit 0 with the allocation; 3 when the joint plan
+    is infeasible; a roadmap is refused with exit 2 and says why."""
+    out = tmp_path / "results"
+    result = cli("compensate", path, "--players", "province", "--method",
+                 "shapley,nucleolus", "-o", out)
+    if ROADMAP in path.stem:
+        assert_clean(result, 2)
+        assert "roadmap" in result.output
+    elif INFEASIBLE in path.stem:
+        assert_clean(result, 3)
+    else:
+        assert_clean(result, 0)
+        assert (out / f"{path.stem}-compensation" / "allocation.csv").exists()
