@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fairshare import checks
+from fairshare import checks, surfaces
 from fairshare.errors import Problem, did_you_mean, raise_if_errors
 from fairshare.tables import TABLES
 
@@ -71,6 +71,7 @@ class RegionData:
     files: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256
     warnings: tuple[Problem, ...] = ()
     member: str | None = None       # the transport member of an ensemble, if the region has one
+    surfaces: object = None         # fairshare.surfaces.SurfaceSet (response.csv), if any
 
     @property
     def emission_city_t(self) -> np.ndarray:
@@ -404,6 +405,7 @@ def load_region(folder: str | Path, year: int | None = None,
     if tables["applicability"] is not None:
         tables["applicability"] = _select_applicability(tables["applicability"], year)
     problems += checks.check_baselines(tables, files)
+    problems += surfaces.check_tables(tables, files, year, member)  # response.csv, if any
     warnings = raise_if_errors(problems)
     _to_numbers(tables)
     # The files read, and only those (each passed _file_problem): another file of a table's
@@ -412,7 +414,8 @@ def load_region(folder: str | Path, year: int | None = None,
     hashes = {f: sha256_file(folder / f)
               for f in sorted(read + (["region.yaml"] if info_read else []))}
     data = _to_arrays(folder, info, year, tables, hashes, tuple(warnings), ids)
-    return dataclasses.replace(data, member=member)
+    return dataclasses.replace(data, member=member,
+                               surfaces=surfaces.build(tables.get("response"), data))
 
 
 def _to_numbers(tables: dict) -> None:

@@ -86,6 +86,13 @@ def compute_mtfr(data, metric: np.ndarray, receptor: np.ndarray) -> np.ndarray:
         if not data.transport_ugm3_per_kt[q].any():
             continue
         every = np.flatnonzero(metric == q)
+        surfaces = getattr(data, "surfaces", None)  # response surfaces: a MIP per receptor
+        if surfaces is not None and q in surfaces.metrics():
+            from fairshare.model.surfaces import surface_mtfr
+
+            on = np.array([(int(q), int(r)) in surfaces.by_pair for r in receptor[every]], bool)
+            out[every[on]] = surface_mtfr(data, int(q), receptor[every[on]])
+            every = every[~on]
         for start in range(0, len(every), CHUNK_RECEPTORS):
             pick = every[start:start + CHUNK_RECEPTORS]
             T = data.transport_ugm3_per_kt[q, receptor[pick]]  # [n, S, P]

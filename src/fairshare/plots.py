@@ -1210,20 +1210,41 @@ def _fairness_lines(summary: dict, cities: pd.DataFrame):
     return cap, band
 
 
+#: The formats every plot is written in: PNG always (report.html embeds it), SVG as well
+#: when asked (``--svg``: for print and editing; it doubles the drawing time).
+_formats = ["png"]
+
+
+@contextlib.contextmanager
+def svg_as_well(svg: bool | None) -> Iterator[None]:
+    """Write SVG beside PNG inside the block (None: as set outside)."""
+    if svg is None:
+        yield
+        return
+    previous = list(_formats)
+    _formats[:] = ["png", "svg"] if svg else ["png"]
+    try:
+        yield
+    finally:
+        _formats[:] = previous
+
+
 def _save(fig: Figure, folder: str | Path, stem: str) -> list[Path]:
-    """Write ``stem``.png and ``stem``.svg into ``folder``; return their paths.
+    """Write ``stem``.png (and ``stem``.svg when asked) into ``folder``; return the paths.
 
     Each file is written under a hidden temporary name and renamed, so that a reader
     never sees half a file; the SVG has no date and fixed ids, so that redrawing the
-    same table gives the same bytes. Matplotlib's per-glyph "missing from font"
-    warnings are not shown (names a font cannot draw were replaced by their ids, with
-    one :class:`FontWarning`).
+    same table gives the same bytes. The PNG is compressed lightly (zlib level 1: a
+    third of the encoding time for files about a quarter larger). Matplotlib's
+    per-glyph "missing from font" warnings are not shown (names a font cannot draw were
+    replaced by their ids, with one :class:`FontWarning`).
     """
     out = []
-    for ext in ("png", "svg"):
+    for ext in _formats:
         path = Path(folder) / f"{stem}.{ext}"
         tmp = Path(folder) / f".{stem}.partial.{ext}"
-        kw = {"dpi": 150} if ext == "png" else {"metadata": {"Date": None}}
+        kw = ({"dpi": 150, "pil_kwargs": {"compress_level": 1}} if ext == "png"
+              else {"metadata": {"Date": None}})
         try:
             with matplotlib.rc_context({"svg.hashsalt": "fairshare"}), warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=_GLYPH_WARNING)
@@ -1406,7 +1427,13 @@ class RedrawError(Exception):
         super().__init__("\n".join(lines))
 
 
-def redraw(folder: str | Path, style: str | None = None) -> list[Path]:
+def redraw(folder: str | Path, style: str | None = None, svg: bool | None = None) -> list[Path]:
+    """Re-draw the plots of a folder fairshare wrote (PNG; SVG too with ``svg=True``)."""
+    with svg_as_well(svg):
+        return _redraw(folder, style)
+
+
+def _redraw(folder: str | Path, style: str | None = None) -> list[Path]:
     """Re-draw the plots of a folder fairshare wrote; return the files written.
 
     ``folder`` is a results folder (summary.json: :func:`write_result_plots`, with the
@@ -1445,3 +1472,80 @@ def redraw(folder: str | Path, style: str | None = None) -> list[Path]:
     if failures:
         raise RedrawError(written, failures)
     return written
+
+
+# --- ozone isopleths (response surfaces: docs/ozone.md) -------------------------------------------
+
+def ozone_isopleths(surfaces: pd.DataFrame, receptors: pd.DataFrame, fig: Figure | None = None,
+                    metric: str | None = None) -> Figure:
+    """One panel per receptor with a local surface and a plan on it: the surface's change
+    (µg/m³) as filled contours over the NOx and VOC cut shares, the titration ridge where
+    the change is highest along the NOx axis, and the path from no cut to the plan.
+
+    ``surfaces``: rows of a region's ``response.csv``; ``receptors``: a results
+    ``receptors.csv`` with ``nox_cut_local`` and ``voc_cut_local``."""
+    local = surfaces[surfaces["part"].astype(str) == "local"]
+    rec = receptors.dropna(subset=["nox_cut_local", "voc_cut_local"])
+    if metric is not None:
+        local, rec = local[local["metric"] == metric], rec[rec["metric"] == metric]
+    keys = [(q, r) for q, r in zip(rec["metric"], rec["receptor"].astype(str))
+            if ((local["metric"] == q) & (local["receptor"].astype(str) == r)).any()]
+    n = max(1, len(keys))
+    cols = min(7, n)
+    rows = math.ceil(n / cols)
+    if fig is None:
+        fig = Figure(figsize=(max(4.8, 2.2 * cols + 0.6), 2.1 * rows + 0.8), layout="constrained")
+    for k, (q, r) in enumerate(keys):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        g = local[(local["metric"] == q) & (local["receptor"].astype(str) == r)]
+        piv = g.pivot_table(index="nox_cut_share", columns="voc_cut_share", values="change_ugm3")
+        x, y, z = piv.index.to_numpy(float), piv.columns.to_numpy(float), piv.to_numpy(float)
+        span = max(1e-9, float(np.abs(z).max()))
+        cs = ax.contourf(x, y, z.T, levels=12, cmap="RdBu_r", vmin=-span, vmax=span)
+        ax.contour(x, y, z.T, levels=[0.0], colors="k", linewidths=0.6)
+        row = rec[(rec["metric"] == q) & (rec["receptor"].astype(str) == r)].iloc[0]
+        px, py = float(row["nox_cut_local"]), float(row["voc_cut_local"])
+        ax.annotate("", xy=(px, py), xytext=(0, 0),
+                    arrowprops={"arrowstyle": "->", "color": "k", "lw": 1.2})
+        ax.plot([px], [py], "o", color="k", ms=3)
+        ax.set_title(str(row.get("name", r)), fontsize=8)
+        ax.tick_params(labelsize=6)
+        if k % cols == 0:
+            ax.set_ylabel("VOC cut share", fontsize=7)
+        if k >= (rows - 1) * cols:
+            ax.set_xlabel("NOx cut share", fontsize=7)
+        fig.colorbar(cs, ax=ax, shrink=0.8).ax.tick_params(labelsize=5)
+    fig.suptitle(f"{_metric_name(str(keys[0][0])) if keys else 'O3'}: local response, µg/m³;\n"
+                 "path from no cut to the plan", fontsize=8)
+    return fig
+
+
+def write_isopleth_plots(folder: str | Path, style: str | None = None) -> list[Path]:
+    """``isopleths.png``/``.svg`` of a results folder whose receptors.csv has the plan's
+    coordinates on response surfaces (``nox_cut_local``), from the region's response.csv
+    (named in summary.json); nothing otherwise."""
+    from fairshare.data import readable_region_file
+
+    folder = Path(folder)
+    rec_path = folder / "receptors.csv"
+    if not rec_path.is_file():
+        return []
+    receptors = _read_table(rec_path)
+    if "nox_cut_local" not in receptors.columns or receptors["nox_cut_local"].isna().all():
+        return []
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    region = (summary.get("region") or {}).get("folder")
+    path = readable_region_file(Path(region), "response.csv") if region else None
+    if path is None:
+        return []
+    with _styled(style):
+        fig = ozone_isopleths(pd.read_csv(path), receptors)
+        return _save(fig, folder, "isopleths")
+
+
+def _redraw_result_with_isopleths(folder: Path, style: str | None = None) -> list[Path]:
+    """The result's plots and, when it has response surfaces, its ozone isopleths."""
+    return _redraw_result(folder, style=style) + write_isopleth_plots(folder, style=style)
+
+
+_KINDS["summary.json"] = _redraw_result_with_isopleths

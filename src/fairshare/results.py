@@ -89,10 +89,15 @@ def city_table(inst, x: np.ndarray, dE_kt: np.ndarray,
     return pd.DataFrame(table)
 
 
-def final_concentration(inst, dE_kt: np.ndarray) -> np.ndarray:
-    """[Q, R] µg/m³ after control: C0 - T·dE."""
+def final_concentration(inst, dE_kt: np.ndarray, linear: bool = False) -> np.ndarray:
+    """[Q, R] µg/m³ after control: C0 - T·dE (a metric planned on response surfaces:
+    C0 + the surfaces' change, unless ``linear``)."""
     d = inst.data
-    return np.nan_to_num(d.baseline_ugm3) - np.einsum("qrsp,sp->qr", d.transport_ugm3_per_kt, dE_kt)
+    final = np.nan_to_num(d.baseline_ugm3) - np.einsum("qrsp,sp->qr", d.transport_ugm3_per_kt, dE_kt)
+    if linear or getattr(d, "surfaces", None) is None:
+        return final
+    from fairshare.model.surfaces import surface_final  # response surfaces (docs/ozone.md)
+    return surface_final(inst, dE_kt, final)
 
 
 def receptor_table(inst, model, dE_kt: np.ndarray | None, mtfr_ugm3: np.ndarray) -> pd.DataFrame:
@@ -120,8 +125,22 @@ def receptor_table(inst, model, dE_kt: np.ndarray | None, mtfr_ugm3: np.ndarray)
                              dtype="boolean"),
         "shadow_price_cny_per_ugm3": price.ravel(),
     })
+    if dE_kt is not None:
+        _surface_columns(inst, frame, dE_kt, q_idx.ravel(), r_idx.ravel())
     has_transport = np.array([d.transport_ugm3_per_kt[q].any() for q in range(Q)], dtype=bool)
     return frame[has_transport[q_idx.ravel()]].reset_index(drop=True)
+
+
+def _surface_columns(inst, frame: pd.DataFrame, dE_kt, q_idx, r_idx) -> None:
+    """Metrics planned on response surfaces (docs/ozone.md): the plan's cut shares, the
+    surfaces' change, the linear model's prediction, the error estimate and the regimes."""
+    from fairshare.model.surfaces import REGIME_COLUMNS, receptor_columns, used_metrics
+
+    if getattr(inst.data, "surfaces", None) is None or not used_metrics(inst):
+        return
+    values = receptor_columns(inst, dE_kt, final_concentration(inst, dE_kt, linear=True))
+    for column in REGIME_COLUMNS:
+        frame[column] = [values.get((q, r), {}).get(column) for q, r in zip(q_idx, r_idx)]
 
 
 def measure_table(inst, x: np.ndarray, cost_mcny: np.ndarray | None = None) -> pd.DataFrame:
@@ -184,7 +203,8 @@ def make_result(inst, model, outcome: SolveOutcome, timings: dict, mtfr_ugm3: np
                     "solve": outcome.solve_seconds},
         "solver": {"name": outcome.solver, "version": outcome.solver_version,
                    "iterations": outcome.iterations,
-                   "max_primal_infeasibility": outcome.max_primal_infeasibility},
+                   "max_primal_infeasibility": outcome.max_primal_infeasibility,
+                   **({"mip": outcome.mip} if outcome.mip is not None else {})},
         "versions": _versions(outcome),
         "region": {"name": inst.data.name, "folder": str(inst.data.folder), "year": inst.data.year,
                    "transport_member": inst.data.member},
@@ -222,6 +242,7 @@ def _fill_tables(result: Result, inst, model, mtfr_ugm3: np.ndarray) -> None:
         result.summary["robust"] = _robust_summary(result.receptors)
     result.measures = measure_table(inst, x)
     result.total_cost = float(result.cities["cost_cny"].sum())
+    _surface_summary(result, inst, model, dE)
     s = result.summary
     s["total_cost_cny"] = result.total_cost
     s["fairness"] = fairness_metrics(result.cities, inst)
@@ -230,6 +251,17 @@ def _fill_tables(result: Result, inst, model, mtfr_ugm3: np.ndarray) -> None:
     s["targets_total"] = int(targeted.sum())
     # MTFR is one LP per receptor: at large scale only the targeted ones (or none) are reported.
     s["receptors_without_mtfr"] = int(result.receptors["mtfr_ugm3"].isna().sum())
+
+
+def _surface_summary(result: Result, inst, model, dE: np.ndarray) -> None:
+    """Response surfaces in the plan (docs/ozone.md): each city's VOC/NOx cut ratio and
+    summary.json's ``response``."""
+    from fairshare.model.surfaces import city_cut_ratio, summary, used_metrics
+
+    if getattr(inst.data, "surfaces", None) is None or not used_metrics(inst):
+        return
+    result.cities["voc_nox_cut_ratio"] = city_cut_ratio(inst, dE)
+    result.summary["response"] = summary(inst, model, result.receptors)
 
 
 def _receptors_by_member(inst, model, dE: np.ndarray, main: pd.DataFrame) -> pd.DataFrame:

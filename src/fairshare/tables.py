@@ -210,8 +210,30 @@ RECEPTORS = Table(
     optional_file=True,
 )
 
+# --- response surfaces (docs/ozone.md; fairshare.surfaces checks the grids) ---------------
+RESPONSE = Table(
+    "response",
+    (
+        Column("metric"),
+        Column("receptor"),
+        Column("part"),  # local (the receptor's own city) | regional (the other cities)
+        Column("nox_cut_share", "float", low=0, high=1, unit="share of NOx emissions cut, 0..1"),
+        Column("voc_cut_share", "float", low=0, high=1, unit="share of VOC emissions cut, 0..1"),
+        # The change of the metric from its baseline: ozone moves by tens of µg/m³ at most;
+        # beyond 1e3 the unit is probably ng/m³ or ppb x 1000.
+        Column("change_ugm3", "float", unit="µg/m³ change from the baseline",
+               usual=(-1e3, 1e3), limit=1e9),
+        Column("year", "int", required=False, unit="calendar year", usual=(1900, 2200),
+               blank_ok=True),
+        Column("member", required=False),
+    ),
+    key=("metric", "receptor", "part", "nox_cut_share", "voc_cut_share", "year", "member"),
+    optional_file=True,
+    needs_rows=False,
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (CITIES, EMISSIONS, MEASURES, EFFICIENCIES, APPLICABILITY, TRANSPORT,
-              CONCENTRATIONS, RECEPTORS)
+              CONCENTRATIONS, RECEPTORS, RESPONSE)
 }

@@ -94,6 +94,8 @@ def resolve(spec: ConcentrationTarget, ctx, where: str) -> Item | None:
     rec = ctx.receptors(where, spec.receptors)
     if q is None or rec is None:
         return None
+    if not _surfaces_supported(ctx, where, q):  # response surfaces (docs/ozone.md)
+        return None
     c0 = ctx.data.baseline_ugm3[q, rec]
     missing = np.isnan(c0)
     if missing.any():
@@ -130,16 +132,40 @@ def add_rows(m, inst, items: list[Item]) -> None:
     """``aq_target[q, r]``: C ≤ L for every targeted (metric, receptor) (see the module)."""
     from fairshare.model._linear import MatrixRows, attach_matrix_rows
     from fairshare.model.air_quality import transport_rows
+    from fairshare.model.surfaces import add_surface_target_rows
 
     d, aq = inst.data, inst.aq
     T_rows, c0 = transport_rows(inst)  # [Q*R, S*P], [Q*R]
     rows = aq.metric * len(d.receptors) + aq.receptor
     keys = [(d.metrics[q], d.receptors[r]) for q, r in zip(aq.metric, aq.receptor)]
+    matrix, variables = _take_rows(T_rows, rows), list(m.reduction.values())
+    surface = add_surface_target_rows(m, inst, matrix, variables)  # metrics with surfaces
+    if surface is not None:
+        matrix, variables = surface
     block = attach_matrix_rows(m, MatrixRows(
-        "aq_target", keys, _take_rows(T_rows, rows), list(m.reduction.values()), c0[rows],
+        "aq_target", keys, matrix, variables, c0[rows],
         upper=aq.limit_ugm3, doc="concentration at or below the target, µg/m³", scale=-1.0))
     mode = inst.scenario.solver.constraint_generation
     block.lazy = mode == "on" or (mode == "auto" and len(rows) > ROW_GENERATION_MIN_ROWS)
+
+
+def _surfaces_supported(ctx, where: str, q: int) -> bool:
+    """A target on a metric with response surfaces (docs/ozone.md): one year, one transport
+    member (roadmaps and robust plans on surfaces are not supported yet)."""
+    surfaces = getattr(ctx.data, "surfaces", None)
+    if surfaces is None or q not in surfaces.metrics():
+        return True
+    metric = ctx.data.metrics[q]
+    if getattr(ctx.sc, "years", None):
+        ctx.problem(where, f"metric {metric} has response surfaces (response.csv): roadmaps "
+                           "(several years) on surfaces are not supported yet; plan one year")
+        return False
+    if getattr(getattr(ctx.sc, "transport", None), "robust", None):
+        ctx.problem(where, f"metric {metric} has response surfaces (response.csv): robust plans "
+                           "over transport members are not supported yet on surfaces; plan one "
+                           "member")
+        return False
+    return True
 
 
 def _take_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -160,6 +186,8 @@ def explain(inst, m, items: list[Item], key, excess: float) -> Relaxation:
     name = metric.replace("PM25", "PM2.5")
     fix = (f"the {name} limit at {receptor} would have to rise from {now:.4g} to "
            f"{needed:.4g} µg/m³ (+{excess:.3g})")
+    from fairshare.model.surfaces import titration_note  # response surfaces (docs/ozone.md)
+    fix += titration_note(inst, int(aq.metric[i]), int(aq.receptor[i]))
     return relaxation(inst, aq.source[i], NAME, f"{name} at {receptor}", excess, "µg/m³",
                       now, needed, fix)
 

@@ -68,6 +68,7 @@ class SolveOutcome:
     max_primal_infeasibility: float | None = None
     size: dict = field(default_factory=dict)
     x: np.ndarray | None = field(default=None, repr=False)  # column values when a solution exists
+    mip: dict | None = None  # a MIP (integer columns): gap, nodes, seconds, where duals come from
 
 
 class HighsRefused(Exception):
@@ -152,7 +153,14 @@ def pass_lp(h: highspy.Highs, lp: LpArrays) -> None:
     if found:
         raise HighsRefused("values beyond what HiGHS accepts (it treats them as infinite): "
                            + "; ".join(found))
+    integer = lp.integrality()  # MIP (response surfaces): integer columns and their gap
+    if integer.any():
+        model.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                              for b in integer]
+    lp.integer = integer
     check(h.passModel(model), "HiGHS refused the model")
+    if integer.any():
+        set_option(h, "mip_rel_gap", float(lp.mip_rel_gap))
     if lp.hessian_diag is not None and np.any(lp.hessian_diag):
         nz = np.flatnonzero(lp.hessian_diag).astype(np.int32)
         start = np.searchsorted(nz, np.arange(lp.A.shape[1] + 1)).astype(np.int32)
@@ -226,7 +234,11 @@ def finish(h: highspy.Highs, lp: LpArrays, model, status: Status, text: str, *,
                        size=lp.size)
     if status == Status.OPTIMAL:
         sol = h.getSolution()
-        x = np.asarray(sol.col_value)
+        x, row_dual = np.asarray(sol.col_value), np.asarray(sol.row_dual)
+        integer = lp.integer if lp.integer is not None else lp.integrality()
+        if integer.any():  # a MIP has no duals: those of the LP with the integers fixed
+            out.mip = mip_info(info, integer, solve_s)
+            x, row_dual = fixed_lp(h, lp, x, integer, out.mip)
         out.max_primal_infeasibility = primal_infeasibility(lp, x)
         if out.max_primal_infeasibility > FEASIBILITY_TOL * 100:
             out.status = Status.ERROR
@@ -235,11 +247,55 @@ def finish(h: highspy.Highs, lp: LpArrays, model, status: Status, text: str, *,
             return out
         out.objective, out.x = lp.objective_value(x), x
         if model is not None:
-            load(model, lp, x, np.asarray(sol.row_dual))
+            load(model, lp, x, row_dual)
     elif status != Status.INFEASIBLE:
         if int(info.primal_solution_status) == 2:  # feasible, not proven optimal: the best found
             out.objective = float(info.objective_function_value)
         out.message = explain(status, text, time_limit_s, solve_s, out.objective)
+    return out
+
+
+# --- MIP (response surfaces: docs/ozone.md) ------------------------------------------------
+
+MIP_DUALS = ("a MIP has no duals: shadow prices are those of the LP with the integer "
+             "variables fixed at the MIP optimum (valid for small changes that keep the "
+             "surfaces' active triangles)")
+
+
+def mip_info(info, integer: np.ndarray, solve_s: float) -> dict:
+    """What summary.json reports of a MIP solve: relative gap, dual bound, nodes, seconds."""
+    return {"integer_columns": int(integer.sum()), "relative_gap": float(info.mip_gap),
+            "dual_bound": float(info.mip_dual_bound), "nodes": int(info.mip_node_count),
+            "seconds": float(solve_s), "shadow_prices": MIP_DUALS}
+
+
+def fixed_lp(h: highspy.Highs, lp: LpArrays, x: np.ndarray, integer: np.ndarray,
+             mip: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Re-solve as an LP with the integer columns fixed at their (rounded) MIP values: its
+    solution (as good as the MIP's) and its row duals. HiGHS is left as it was found.
+    When that LP does not solve, the MIP's values and zero duals (``mip`` says so)."""
+    cols = np.flatnonzero(integer).astype(np.int32)
+    lo, hi = lp.col_lo[cols].copy(), lp.col_hi[cols].copy()
+    fixed = np.clip(np.round(x[cols]), lo, hi)
+    n = len(cols)
+    out = (x, np.zeros(lp.A.shape[0]))
+    try:
+        check(h.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kContinuous)),
+              "HiGHS refused to relax the integers")
+        check(h.changeColsBounds(n, cols, fixed, fixed), "HiGHS refused the fixed integers")
+        status, _ = run(h)
+        if status == Status.OPTIMAL:
+            sol = h.getSolution()
+            y = np.asarray(sol.col_value)
+            if lp.objective_value(y) <= lp.objective_value(x) + 1e-9 * max(1.0, abs(lp.objective_value(x))):
+                out = (y, np.asarray(sol.row_dual))
+            else:
+                out = (x, np.asarray(sol.row_dual))
+        else:
+            mip["shadow_prices"] = "not available (a MIP has no duals; the LP with the integers fixed did not solve)"
+    finally:
+        h.changeColsBounds(n, cols, lo, hi)
+        h.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kInteger))
     return out
 
 

@@ -38,6 +38,18 @@ class LpArrays:
     rows: list             # Pyomo ConstraintData per Pyomo row
     blocks: list = field(default_factory=list)
     hessian_diag: np.ndarray | None = None  # objective + 0.5 sum diag x^2 (convex QP)
+    # --- MIP (response surfaces, docs/ozone.md): integer columns and the gap asked for ---
+    integer: np.ndarray | None = None  # [n] bool; None: the columns' Pyomo domains say
+    mip_rel_gap: float = 1e-6
+
+    def integrality(self) -> np.ndarray:
+        """[n] bool: which columns are integer (``integer``, else the Pyomo variables'
+        domains; columns beyond ``columns``, e.g. elastic slacks, are continuous)."""
+        n = self.A.shape[1]
+        if self.integer is not None:
+            return np.r_[np.asarray(self.integer, dtype=bool), np.zeros(n, bool)][:n]
+        flags = [bool(v.is_integer()) for v in self.columns]
+        return np.r_[np.array(flags, dtype=bool), np.zeros(max(0, n - len(flags)), bool)][:n]
 
     def objective_value(self, x: np.ndarray) -> float:
         quad = 0.0 if self.hessian_diag is None else 0.5 * float(self.hessian_diag @ (x * x))
@@ -101,6 +113,7 @@ def compile_model(model: pyo.ConcreteModel, skip_lazy: bool = False) -> LpArrays
         if block.active and len(block) and not (skip_lazy and block.lazy):
             append_rows(lp, block, np.arange(len(block)))
     lp.A = sp.csc_array(lp.A)
+    lp.mip_rel_gap = float(getattr(model, "_fs_mip_rel_gap", lp.mip_rel_gap))  # MIP only
     quad = getattr(model, "quadratic_cost", None)
     if quad is not None and quad.active:
         lp.hessian_diag = _hessian_diagonal(lp, quad)
