@@ -89,6 +89,8 @@ def main():
 SCENARIO = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 STYLE = click.option("--style", type=click.Choice(["colour", "grey"]), default="colour",
                      show_default=True, help="Plots in colour, or in greys and hatching for print.")
+SVG = click.option("--svg", is_flag=True,
+                   help="Write each plot as SVG too (for print and editing), beside the PNG.")
 FRONT_NAMES = [name for name, s in SWEEPS.items() if s.loose is not None]  # gini, max_burden, band
 
 
@@ -104,15 +106,27 @@ def _warn(inst) -> None:
               help="Folder under which <scenario name>/ is written.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing result of this scenario.")
 @click.option("--plots/--no-plots", default=True, show_default=True,
-              help="Draw cost, burden, concentration and map plots (PNG and SVG).")
+              help="Draw cost, burden, concentration and map plots (PNG).")
 @STYLE
+@SVG
 @handle_errors
-def run(scenario: Path, out_dir: Path, overwrite: bool, plots: bool, style: str):
+def run(scenario: Path, out_dir: Path, overwrite: bool, plots: bool, style: str, svg: bool):
     """Solve SCENARIO and write OUT/<scenario name>/: summary.json, cities.csv,
-    receptors.csv, measures.csv (and diagnosis.json when infeasible).
+    receptors.csv, measures.csv, the plots, report.html and results.xlsx (and
+    diagnosis.json when infeasible).
 
     Exit code 0 solved, 2 invalid input, 3 infeasible, 4 solver failure or limit.
     """
+    if not plots:
+        return _run(scenario, out_dir, overwrite, False, style, svg, None)
+    from fairshare.plot_worker import PlotWorker
+
+    with PlotWorker() as worker:  # imports matplotlib while this process solves
+        return _run(scenario, out_dir, overwrite, True, style, svg, worker)
+
+
+def _run(scenario: Path, out_dir: Path, overwrite: bool, plots: bool, style: str, svg: bool,
+         worker) -> None:
     from fairshare import api
     from fairshare.folders import check_output
     from fairshare.results import write_results
@@ -125,20 +139,20 @@ def run(scenario: Path, out_dir: Path, overwrite: bool, plots: bool, style: str)
     result = api.solve(inst)
     for w in inst.warnings[shown:]:  # found while solving
         click.echo(f"  {w}", err=True)
-    extras = _extras(plots and result.status == Status.OPTIMAL, style)
+    extras = _extras(plots and result.status == Status.OPTIMAL, style, svg, worker)
     folder = write_results(result, out_dir, overwrite=overwrite, extra_files=extras)
     print_summary(result)
     click.echo(f"\nresults written to {folder}")
     sys.exit(result.status.exit_code)
 
 
-def _extras(plots: bool, style: str | None = None):
+def _extras(plots: bool, style: str | None = None, svg: bool = False, worker=None):
     """The writer's extra files (plots, report.html, results.xlsx), each failure a warning:
     the tables, written first, are never lost to them."""
     from fairshare.extras import write_extras
 
     def write(folder: Path) -> None:
-        for warning in write_extras(folder, plots, style):
+        for warning in write_extras(folder, plots, style, svg, worker):
             click.echo(f"  {warning}", err=True)
     return write
 
@@ -245,10 +259,11 @@ def sweep_options(fn):
               help="Folder under which <name>-pareto-<y>/ is written.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing front of this scenario.")
 @STYLE
+@SVG
 @sweep_options
 @handle_errors
 def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, year: int | None,
-           out_dir: Path, overwrite: bool, style: str, workers: int | None,
+           out_dir: Path, overwrite: bool, style: str, svg: bool, workers: int | None,
            scheduler: str | None):
     """Pareto front of SCENARIO by the epsilon-constraint method: the least cost with the
     fairness metric (--y) bounded, from the least-cost plan's value down to the lowest
@@ -257,8 +272,8 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ye
 
     Every point minimises total cost, whatever objective the scenario names (min-max
     burden, a weighted fairness objective); its targets and fairness rules hold at every
-    point. Writes OUT/<name>-pareto-<y>/pareto.csv and pareto.png/.svg; an infeasible
-    point is a row with its status.
+    point. Writes OUT/<name>-pareto-<y>/pareto.csv and pareto.png (.svg with --svg); an
+    infeasible point is a row with its status.
     """
     from fairshare import api
     from fairshare import fronts as front_mod
@@ -278,7 +293,7 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ye
 
     def write(folder: Path) -> None:
         front.to_csv(folder / "pareto.csv", index=False, float_format="%.10g")
-        _extras(True, style)(folder)
+        _extras(True, style, svg)(folder)
 
     folder = write_folder(out_dir, name, write, overwrite)
     y_col = front_mod.SWEEPS[kind].column
@@ -302,13 +317,15 @@ def pareto(scenario: Path, x_axis: str, y_axis: str, sweep: str, points: int, ye
               help="Folder name under OUT for the table and chart.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing comparison of this name.")
 @STYLE
+@SVG
 @sweep_options
 @handle_errors
 def compare(scenarios: tuple[Path, ...], out_dir: Path, name: str, overwrite: bool, style: str,
-            workers: int | None, scheduler: str | None):
+            svg: bool, workers: int | None, scheduler: str | None):
     """Roadmap options side by side: total cost, range of city costs, burdens and their
     Gini, price of fairness, targets attained, population-weighted concentration after
-    control and reductions per pollutant. Writes OUT/NAME/compare.csv and compare.png/.svg.
+    control and reductions per pollutant. Writes OUT/NAME/compare.csv and compare.png
+    (.svg with --svg).
     """
     from fairshare.comparison import compare as compare_options
     from fairshare.errors import InputError as _InputError
@@ -328,7 +345,7 @@ def compare(scenarios: tuple[Path, ...], out_dir: Path, name: str, overwrite: bo
 
     def write(folder: Path) -> None:
         table.to_csv(folder / "compare.csv", index=False, float_format="%.10g")
-        _extras(True, style)(folder)
+        _extras(True, style, svg)(folder)
 
     folder = write_folder(out_dir, name, write, overwrite)
     click.echo(table.set_index("scenario").drop(columns=["description"], errors="ignore")
@@ -339,15 +356,16 @@ def compare(scenarios: tuple[Path, ...], out_dir: Path, name: str, overwrite: bo
 @main.command()
 @click.argument("result_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @STYLE
+@SVG
 @handle_errors
-def plot(result_dir: Path, style: str):
+def plot(result_dir: Path, style: str, svg: bool):
     """Re-draw the plots of RESULT_DIR: a results folder (summary.json), a Pareto folder
     (pareto.csv), a comparison folder (compare.csv), or a folder holding them such as
     results/ (each is redrawn)."""
     from fairshare.plots import RedrawError, redraw
 
     try:
-        paths = redraw(result_dir, style=style)
+        paths = redraw(result_dir, style=style, svg=svg)
     except RedrawError as exc:
         click.echo("\n".join(str(p) for p in exc.written))
         _fail(f"error: {exc}", EXIT_INVALID)

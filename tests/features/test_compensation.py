@@ -270,7 +270,7 @@ def provinces(tmp_path_factory):
 def test_the_province_game_folder_tables_and_axioms(provinces):
     folder, output = provinces
     for name in ("allocation.csv", "transfers.csv", "coalitions.csv", "summary.json",
-                 "allocation.png", "allocation.svg", "transfers_shapley.png"):
+                 "allocation.png", "transfers_shapley.png"):
         assert (folder / name).is_file(), name
     summary = json.loads((folder / "summary.json").read_text(), parse_constant=pytest.fail)
     table = pd.read_csv(folder / "allocation.csv")

@@ -151,7 +151,8 @@ def test_place_points_crowd_the_knee_of_a_kinked_front():
 
 
 def test_cli_pareto_writes_csv_and_plots(toy, tmp_path, cli):
-    r = cli("pareto", toy.source_file, "--y", "gini", "--points", "4", "-o", tmp_path / "out")
+    r = cli("pareto", toy.source_file, "--y", "gini", "--points", "4", "-o", tmp_path / "out",
+            "--svg")
     assert r.exit_code == 0, r.output
     folder = tmp_path / "out" / "toy-pareto-gini"
     front = pd.read_csv(folder / "pareto.csv")

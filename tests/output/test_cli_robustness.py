@@ -69,7 +69,7 @@ def test_the_readme_attainment_command_writes_the_front(tmp_path):
             "--points", "3", "-o", tmp_path)
     assert r.exit_code == 0, r.output
     folder = tmp_path / "jjj-2030-least-cost-pareto-target"
-    assert sorted(p.name for p in folder.iterdir()) == ["pareto.csv", "pareto.png", "pareto.svg",
+    assert sorted(p.name for p in folder.iterdir()) == ["pareto.csv", "pareto.png",
                                                         "report.html", "results.xlsx"]
     assert list(pd.read_csv(folder / "pareto.csv")["gamma"]) == [0.0, 0.5, 1.0]
 
@@ -78,10 +78,13 @@ def test_the_readme_attainment_command_writes_the_front(tmp_path):
 def test_a_plot_that_fails_is_a_warning_and_the_tables_are_written(tmp_path, monkeypatch, command):
     import fairshare.plots as plots
 
+    from fairshare.plot_worker import PlotWorker
+
     def broken(*a, **k):
         raise ValueError("output array is read-only")
     for name in ("redraw", "write_front_plots", "write_comparison_plots"):
         monkeypatch.setattr(plots, name, broken)
+    monkeypatch.setattr(PlotWorker, "ask", lambda *a: False)  # draw in this process
     region = two_city_region(tmp_path / "region")
     path = write_scenario(tmp_path / "toy.yaml", region, name="toy",
                           targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}])
@@ -93,6 +96,63 @@ def test_a_plot_that_fails_is_a_warning_and_the_tables_are_written(tmp_path, mon
     table = {"run": "toy/cities.csv", "pareto": "toy-pareto-gini/pareto.csv",
              "compare": "comparison/compare.csv"}[command]
     assert (tmp_path / "out" / table).is_file()
+
+
+class FakeWorker:
+    """A plotting process that answers as told: files, a drawing error, or nothing."""
+
+    def __init__(self, answer):
+        self.asked, self._answer = [], answer
+
+    def ask(self, folder, style, svg):
+        self.asked.append((folder, style, svg))
+        return True
+
+    def answer(self):
+        if isinstance(self._answer, Exception):
+            raise self._answer
+        return self._answer
+
+
+@pytest.mark.parametrize("answer, warned, drawn_here", [
+    (["cost_by_city.png"], False, False),                   # the worker drew them
+    (RuntimeError("ValueError: boom"), True, False),         # its drawing failed: a warning
+    ("gone", False, True),                                   # it died: drawn in this process
+])
+def test_the_plotting_process_draws_or_the_run_draws_itself(tmp_path, monkeypatch, answer,
+                                                           warned, drawn_here):
+    import fairshare.plots as plots
+    from fairshare.extras import write_extras
+    from fairshare.plot_worker import WorkerGone
+
+    drawn = []
+    monkeypatch.setattr(plots, "redraw", lambda folder, **kw: drawn.append(folder) or [])
+    worker = FakeWorker(WorkerGone("gone") if answer == "gone" else answer)
+    region = two_city_region(tmp_path / "region")
+    path = write_scenario(tmp_path / "toy.yaml", region, name="toy",
+                          targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 17}])
+    assert cli("run", path, "-o", tmp_path / "out", "--no-plots").exit_code == 0
+    folder = tmp_path / "out" / "toy"
+    warnings = write_extras(folder, True, "grey", True, worker)
+    assert worker.asked == [(folder, "grey", True)]
+    assert bool(warnings) == warned and (not warned or "boom" in warnings[0])
+    assert drawn == ([folder] if drawn_here else [])
+    assert (folder / "report.html").is_file() and (folder / "results.xlsx").is_file()
+
+
+def test_the_plotting_process_answers_and_ends(tmp_path):
+    """The real worker: draws a Pareto folder, answers with its files, ends when closed."""
+    import fairshare.plots as plots
+    from fairshare.plot_worker import PlotWorker
+
+    from test_plots import fairness_front  # noqa: E402
+    fairness_front("gini").to_csv(tmp_path / "pareto.csv", index=False)
+    with PlotWorker() as worker:
+        assert worker.ask(tmp_path, None, False)
+        assert worker.answer() == [str(tmp_path / "pareto.png")]
+        proc = worker.proc
+    assert proc.poll() is not None and (tmp_path / "pareto.png").stat().st_size > 1000
+    assert plots  # imported in this process too: the worker's answer is independent of it
 
 
 # --- small crashes --------------------------------------------------------------------------

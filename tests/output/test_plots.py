@@ -25,10 +25,19 @@ from toy import TARGET_A, city, two_city_region, write_scenario  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _close_figures():
+    """Each test: SVG beside PNG (so that both writers are checked), figures closed after."""
     previous = plots.current_style()
-    yield
+    with plots.svg_as_well(True):
+        yield
     plt.close("all")
     plots.use_style(previous)
+
+
+def test_plots_are_png_only_unless_svg_is_asked(tmp_path):
+    fairness_front("gini").to_csv(tmp_path / "pareto.csv", index=False)
+    with plots.svg_as_well(False):
+        assert [p.name for p in plots.redraw(tmp_path)] == ["pareto.png"]
+    assert sorted(p.name for p in plots.redraw(tmp_path, svg=True)) == ["pareto.png", "pareto.svg"]
 
 
 def _solve_to_folder(tmp, name, **keys):

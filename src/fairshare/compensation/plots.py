@@ -10,33 +10,17 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import matplotlib
 from matplotlib.figure import Figure
+
+from fairshare.plots import _save  # one writer of plot files: hidden name, then renamed
 
 BN = 1e9
 FILLS = ["0.15", "white", "0.55", "white", "0.8", "white", "0.35", "white"]
 HATCHES = ["", "///", "", "...", "", "xx", "", "\\\\\\"]
-
-
-def _save(fig: Figure, folder: Path, stem: str) -> list[Path]:
-    """PNG and SVG, each written under a hidden name and renamed (no half files)."""
-    out = []
-    for ext in ("png", "svg"):
-        path, tmp = folder / f"{stem}.{ext}", folder / f".{stem}.partial.{ext}"
-        kw = {"dpi": 150} if ext == "png" else {"metadata": {"Date": None}}
-        try:
-            with matplotlib.rc_context({"svg.hashsalt": "fairshare"}):
-                fig.savefig(tmp, format=ext, **kw)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        out.append(path)
-    return out
 
 
 def allocation_chart(table: pd.DataFrame, methods: list[str], ax=None):
@@ -129,7 +113,7 @@ def transfer_map(flows: pd.DataFrame, table: pd.DataFrame, method: str, where: d
 
 
 def write_plots(comp, folder: str | Path, geo: pd.DataFrame | None = None) -> list[Path]:
-    """allocation.png/.svg and transfers_<method>.png/.svg into ``folder``."""
+    """allocation.png and transfers_<method>.png (and .svg: :func:`fairshare.plots.svg_as_well`) into ``folder``."""
     folder = Path(folder)
     methods = [m for m in comp.summary["methods"]
                if np.isfinite(comp.allocation[f"alloc_{m.replace(':', '_')}_cny"]).all()]
