@@ -342,7 +342,7 @@ def test_worked_examples_run(tmp_path):
     """region-data.md's two-city region, then the scenario and results examples on it."""
     session = Session(checkout(tmp_path))
     ran = 0
-    for name in ("docs/region-data.md", "docs/scenario.md", "docs/results.md"):
+    for name in ("docs/region-data.md", "docs/scenario.md", "docs/results.md", "docs/roadmaps.md"):
         for step in transcript_steps(read(name), name):
             run(step, session)
             ran += step.kind == "shell"
