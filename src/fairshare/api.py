@@ -250,6 +250,7 @@ def _relax(inst: Instance, model, soft_families, time_limit_s) -> dict:
     for v in violations:
         name, member = origin(model, v.component)
         other, view = views[member] if member in inst.members else (inst, model)
+        member = member if member in inst.members else inst.data.member  # the main member's rows
         family = families.owner_of_component(name)
         relaxed = family.explain(other, view, other.of(family), v.key, v.violation).as_dict()
         relaxations.append({**relaxed, "member": member} if inst.members else relaxed)
@@ -270,6 +271,15 @@ def mtfr(scenario) -> pd.DataFrame:
     if periods is not None:  # a roadmap: each year on its own data, a `year` column first
         return pd.concat([mtfr(one).assign(year=year) for year, one in zip(inst.years, periods)],
                          ignore_index=True).pipe(lambda f: f[["year", *f.columns[:-1]]])
+    if inst.members:  # a robust plan: each transport member, a `member` column first
+        every = [inst, *inst.members.values()]
+        return pd.concat([_mtfr_table(one).assign(member=one.data.member) for one in every],
+                         ignore_index=True).pipe(lambda f: f[["member", *f.columns[:-1]]])
+    return _mtfr_table(inst)
+
+
+def _mtfr_table(inst: Instance) -> pd.DataFrame:
+    """The MTFR table of one year under one transport member."""
     d = inst.data
     Q, R = len(d.metrics), len(d.receptors)
     target = np.full((Q, R), np.nan)

@@ -180,6 +180,10 @@ def validate(scenario: Path):
     periods = getattr(inst, "periods", None)
     if periods is None:
         when, held = f"year {d.year}", "entries: {}; {}".format(*entries(inst))
+        if inst.members:  # a robust plan: the transport targets again under every member
+            held += "; robust over transport members " + ", ".join(
+                f"{one.data.member} ({len(one.aq.limit_ugm3)} target rows)"
+                for one in [inst, *inst.members.values()])
     else:
         when = f"roadmap {', '.join(map(str, inst.years))}"
         held = "entries by year: " + "; ".join(
@@ -455,7 +459,9 @@ def _print_binding_targets(result) -> None:
     if not len(binding):
         return
     binding = binding.sort_values("shadow_price_cny_per_ugm3", ascending=False)
+    member = {"Transport member": lambda r: r["member"]} if "member" in binding else {}
     click.echo("\nbinding targets (marginal cost of 1 µg/m³ tighter):\n" + text_table(binding, {
+        **member,
         "Metric": lambda r: str(r["metric"]).replace("PM25", "PM2.5"),
         "Receptor": lambda r: r.get("name", r["receptor"]),
         "After (µg/m³)": lambda r: f"{r['final_ugm3']:.2f}",
@@ -488,7 +494,10 @@ def _print_rules(s: dict) -> None:
 
 
 def _year_of(row: dict) -> str:
-    return f" ({row['year']})" if "year" in row else ""
+    """A row's tag: ' (2030)' in a roadmap, ' (member high)' in a robust plan, else ''."""
+    tags = ([str(row["year"])] if "year" in row else []) + (
+        [f"member {row['member']}"] if row.get("member") else [])
+    return f" ({', '.join(tags)})" if tags else ""
 
 
 def print_diagnosis(diagnosis: dict) -> None:
@@ -497,7 +506,7 @@ def print_diagnosis(diagnosis: dict) -> None:
         click.echo("targets below what every measure together can reach (MTFR):")
         for b in below:
             click.echo(f"  {b['metric']} at {b['receptor']}: target {b['target_ugm3']:.2f} µg/m³ "
-                       f"< MTFR {b['mtfr_ugm3']:.2f} µg/m³ ({b['entry']})")
+                       f"< MTFR {b['mtfr_ugm3']:.2f} µg/m³ ({b['entry']}{_year_of(b)})")
     titles = {"rules_must_give": "with every target kept, these rules would have to give (together, "
                                  "in the plan that breaks them least):",
               "targets_must_give": "with every rule kept, these targets would have to give (together, "

@@ -45,8 +45,12 @@ def compare_row(scenario) -> dict:
     rec = res.receptors
     pop = inst.data.receptor_population
     for metric, group in rec.groupby("metric", sort=False):
-        order = [inst.data.receptors.index(r) for r in group["receptor"]]
-        row[f"pop_weighted_{metric}_ugm3"] = float(np.average(group["final_ugm3"], weights=pop[order]))
+        # a robust plan: the highest over its transport members (each member's own rows)
+        parts = [g for _, g in group.groupby("member", sort=False)] if "member" in group else [group]
+        row[f"pop_weighted_{metric}_ugm3"] = max(
+            float(np.average(g["final_ugm3"], weights=pop[[inst.data.receptors.index(r)
+                                                           for r in g["receptor"]]]))
+            for g in parts)
         targeted = group["target_ugm3"].notna()
         if targeted.any():  # two numbers, never "28/28" (a spreadsheet reads that as a date)
             row[f"attained_{metric}"] = int(group.loc[targeted, "attained"].sum())

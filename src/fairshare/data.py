@@ -391,11 +391,20 @@ def load_region(folder: str | Path, year: int | None = None,
     base_year = info.get("base_year") if isinstance(info.get("base_year"), int) else None
     default_member = info.get("default_member") if isinstance(info.get("default_member"), str) \
         else None
+    requested = member
     for name in ("transport", "concentrations"):
         if isinstance(tables[name], pd.DataFrame):
             tables[name], member, member_problems = _select_member(tables[name], files[name],
                                                                    member, default_member)
             problems += member_problems
+    with_members = [n for n in ("transport", "concentrations")
+                    if isinstance(tables[n], pd.DataFrame) and "member" in tables[n].columns]
+    if requested is not None and not with_members:
+        problems.append(Problem(files.get("transport") or "transport.csv",
+                                f"the scenario asks for transport member '{requested}', but the "
+                                "region has one transport estimate (no member column in "
+                                "transport.csv or concentrations.csv): remove transport: "
+                                "{member: ...} (or robust:) from the scenario", column="member"))
     raise_if_errors(problems)
     for name in YEARLY_TABLES:
         if tables[name] is not None:

@@ -146,7 +146,8 @@ def _surface_columns(inst, frame: pd.DataFrame, dE_kt, q_idx, r_idx) -> None:
 def measure_table(inst, x: np.ndarray, cost_mcny: np.ndarray | None = None) -> pd.DataFrame:
     d = inst.data
     cost_mcny = inst.measure_cost_mcny(x) if cost_mcny is None else cost_mcny
-    s_idx, m_idx = np.nonzero(x > APPLIED_MIN)
+    # applied, or still paid for (a roadmap's equipment repaid in a period it is not used)
+    s_idx, m_idx = np.nonzero((x > APPLIED_MIN) | (cost_mcny > APPLIED_MIN))
     names = measure_names(d)
     measures = np.asarray(d.measures, dtype=object)[m_idx]
     table = {"city": np.asarray(d.cities, dtype=object)[s_idx],
@@ -176,8 +177,34 @@ def rule_reports(inst, model) -> list[dict]:
     (tightening it would raise the cost) and where, from each family's ``report``."""
     rows = [row for family in families.FAMILIES if inst.of(family)
             for row in family.report(inst, model, inst.of(family))]
+    if getattr(inst, "members", None):
+        rows = _under_every_member(inst, model, rows)
     order = {where: i for i, (where, _) in enumerate(inst.scenario.entries())}
     return sorted(rows, key=lambda r: order.get(r["entry"], len(order)))
+
+
+def _under_every_member(inst, model, rows: list[dict]) -> list[dict]:
+    """A robust plan: a target binds if it binds under any member; each place it binds
+    names its member ("PM25 at anyang (high)")."""
+    from fairshare.ensemble import TRANSPORT_FAMILIES, member_views
+
+    by_entry = {r["entry"]: r for r in rows}
+    views = member_views(model, inst)
+    main = views[0][0]
+    for family in TRANSPORT_FAMILIES:
+        for row in rows:
+            if row["rule"] == family.NAME:
+                row["binding"] = [f"{b} ({main})" for b in row["binding"]]
+        for member, other, view in views[1:]:
+            if not other.of(family):
+                continue
+            for extra in family.report(other, view, other.of(family)):
+                row = by_entry.get(extra["entry"])
+                if row is None:
+                    continue
+                row["binding"] += [f"{b} ({member})" for b in extra["binding"]]
+                row["binds"] = row["binds"] or extra["binds"]
+    return rows
 
 
 def _caps_summary(reports: list[dict]) -> dict:

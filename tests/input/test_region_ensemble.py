@@ -104,3 +104,40 @@ def test_a_robust_plan_that_cannot_hold_names_the_member(tmp_path):
     assert give["member"] == "low" and give["needed"] == pytest.approx(17.0)
     (below,) = res.diagnosis["targets_below_mtfr"]
     assert (below["member"], below["mtfr_ugm3"]) == ("low", pytest.approx(17.0))
+
+
+def test_a_robust_plan_reports_where_each_member_binds(tmp_path):
+    """The rules say the target binds (it binds under low, not under central, the member
+    the plan is built on); the MTFR table and the comparison read every member."""
+    from fairshare.comparison import compare
+
+    region = ensemble_region(tmp_path / "region")
+    res = solve(tmp_path, region, transport={"robust": ["central", "low"]})
+    (rule,) = res.summary["rules"]
+    assert rule["binds"] and rule["binding"] == ["PM25 at a (low)"]
+    table = fs.mtfr(fs.load_scenario(tmp_path / "s.yaml"))
+    assert list(table.columns[:2]) == ["member", "metric"]
+    # MTFR of a (x_a = x_b = 1): central 20 - 5 - 1 = 14; low 20 - 2.5 - 0.5 = 17
+    mtfr = table.set_index(["member", "receptor"])["mtfr_ugm3"]
+    assert mtfr[("central", "a")] == pytest.approx(14.0) and mtfr[("low", "a")] == pytest.approx(17.0)
+    # the plan is x_a = x_b = 1: C = 14 at a and b under central, 17 under low; the
+    # comparison gives the worse member's population-weighted mean
+    row = compare([fs.load_scenario(tmp_path / "s.yaml")]).iloc[0]
+    assert row["pop_weighted_PM25_ugm3"] == pytest.approx(17.0)
+
+
+def test_a_member_named_for_a_region_with_one_transport_estimate_is_a_problem(tmp_path):
+    region = two_city_region(tmp_path / "region")
+    with pytest.raises(fs.InputError, match="asks for transport member 'high'.*one transport"):
+        solve(tmp_path, region, transport={"member": "high"})
+
+
+def test_a_robust_diagnosis_names_the_member_of_every_relaxation(tmp_path):
+    # C_a <= 13: below both members' MTFR (14 and 17); each relaxation names its member.
+    region = ensemble_region(tmp_path / "region")
+    path = write_scenario(tmp_path / "s.yaml", region, name="s", transport={"robust": ["central", "low"]},
+                          targets=[{"metric": "PM25", "receptors": ["a"], "max_ugm3": 13}])
+    res = fs.solve(fs.load_scenario(path))
+    assert res.status == Status.INFEASIBLE
+    members = {r["member"] for r in res.diagnosis["targets_must_give"]["relaxations"]}
+    assert members == {"central", "low"}

@@ -283,3 +283,35 @@ def test_the_cost_of_raising_one_years_ambition(tmp_path):
     assert (np.diff(front.total_cost_cny) >= -1e-6).all()
     with pytest.raises(fs.InputError, match="fronts of cost against fairness are for one year"):
         pareto(fs.load_scenario(tmp_path / "road.yaml"), y="gini", progress=False)
+
+
+# --- seams found in review -------------------------------------------------------------------
+
+def test_a_value_for_a_year_the_roadmap_does_not_plan_is_an_input_problem(tmp_path):
+    """{2030: 15, 2036: 12}: 2036 is not one of the years; without the check the entry would
+    silently hold in 2030 only (a typo for 2035 left out of the plan)."""
+    region = one_city(tmp_path / "region", measures=[measure("m", cost=1000.0)],
+                      efficiencies=[eff("m", 1.0)])
+    with pytest.raises(fs.InputError) as err:
+        run(tmp_path, region, {2030: 15, 2036: 12})
+    (problem,) = err.value.problems
+    assert problem.column == "targets[0].max_ugm3" and "2036" in problem.message
+    assert "[2025, 2030]" in problem.message and problem.row is not None
+
+
+def test_equipment_repaid_while_unused_is_listed_so_measures_add_up_to_cities(tmp_path):
+    """A reversible measure with capital: needed in 2025 (x = 0.1), not in 2030 (x = 0),
+    its annuity (capex 0.6 of 1 M CNY/yr at x = 1, lifetime 10 years) still paid in 2030:
+    0.06 M CNY/yr, on a measures.csv row with application 0."""
+    region = one_city(tmp_path / "region",
+                      measures=[{**measure("m", cost=1000.0), "capex_share": 0.6,
+                                 "lifetime_yr": 10, "reversible": 1}],
+                      efficiencies=[eff("m", 1.0)])
+    res = run(tmp_path, region, {2025: 19})
+    assert res.status == Status.OPTIMAL
+    later = res.measures[res.measures.year == 2030]
+    assert list(later.application) == [pytest.approx(0.0, abs=1e-9)]
+    assert list(later.cost_cny) == [pytest.approx(0.06e6)]
+    for year in YEARS:
+        by_measures = res.measures[res.measures.year == year].cost_cny.sum()
+        assert by_measures == pytest.approx(res.cities[res.cities.year == year].cost_cny.sum())

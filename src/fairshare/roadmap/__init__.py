@@ -73,7 +73,7 @@ def prepare_roadmap(sc, problems: list[Problem] | None = None) -> Roadmap:
     from fairshare.feasibility import MtfrTable
     from fairshare.instance import resolve
 
-    problems = list(problems or []) + _unsupported(sc)
+    problems = list(problems or []) + _unsupported(sc) + _years_not_planned(sc)
     t0 = time.perf_counter()
     periods, found = [], []
     for i, year in enumerate(sc.years):
@@ -121,6 +121,25 @@ def _unsupported(sc) -> list[Problem]:
         problems.append(Problem(file, "quadratic costs are for one year; a roadmap's costs are "
                                       "linear (operating cost plus annuities)", line, "cost_model"))
     return problems
+
+
+def _years_not_planned(sc) -> list[Problem]:
+    """A value by year for a year that is not one of the roadmap's: a typo (2036) would
+    otherwise drop the entry from the plan without a word."""
+    out = []
+    for where, spec in sc.entries():
+        for key in type(spec).model_fields:
+            value = getattr(spec, key)
+            if not (isinstance(value, dict) and value and all(isinstance(y, int) for y in value)):
+                continue
+            stray = sorted(set(value) - set(sc.years))
+            if stray:
+                file, line = sc.locate(f"{where}.{key}")
+                out.append(Problem(file, f"{key} gives a value for {', '.join(map(str, stray))}, "
+                                         f"which is not one of the roadmap's years "
+                                         f"{list(sc.years)}: add the year to years: or "
+                                         f"correct it", line, f"{where}.{key}"))
+    return out
 
 
 def _horizon_problems(sc) -> list[Problem]:
