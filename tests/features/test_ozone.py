@@ -266,6 +266,9 @@ def test_local_surface_needs_a_city_receptor(tmp_path):
 
 def test_roadmaps_and_robust_plans_on_surfaces_are_not_supported_yet(tmp_path):
     region = ozone_region(tmp_path / "r", RIDGE)
+    for name in ("transport.csv", "concentrations.csv"):  # two transport members, a and b
+        t = pd.read_csv(region / name)
+        pd.concat([t.assign(member="a"), t.assign(member="b")]).to_csv(region / name, index=False)
     path = o3_scenario(tmp_path, region, 140.0, transport={"robust": ["a", "b"]})
     with pytest.raises(fs.InputError) as err:
         fs.solve(fs.load_scenario(path))
