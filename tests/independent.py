@@ -468,6 +468,19 @@ def surface_share_rows(reg: Region, q, r, part) -> np.ndarray:
     return rows
 
 
+def surface_reach(reg: Region, q, r, part) -> np.ndarray:
+    """[2] the largest NOx and VOC cut-share coordinates of a surface any plan reaches
+    (max of the coordinate over the measures' bounds and technology rows, linprog)."""
+    A, b = reg.technology()
+    share = surface_share_rows(reg, q, r, part)
+    out = np.zeros(2)
+    for a in range(2):
+        res = linprog(-share[a], A_ub=A, b_ub=b, bounds=reg.bounds(), method="highs")
+        assert res.status == 0
+        out[a] = min(1.0, -res.fun)
+    return out
+
+
 def interpolate(nox, voc, z, u) -> float:
     """The surface's value at u on its triangulation (written again, not imported)."""
     i = min(max(np.searchsorted(nox, u[0], side="right") - 1, 0), len(nox) - 2)
@@ -510,13 +523,18 @@ def solve_surfaces_independently(region_dir, scenario: dict):
                 lim = t["max_ugm3"] if t.get("max_ugm3") is not None else \
                     c0 * (1 - t["reduction_pct"] / 100)
                 limits[t["metric"], r] = min(lim, limits.get((t["metric"], r), np.inf))
-    # columns: x, then per surface and triangle 3 vertex weights, then one binary per triangle
+    # columns: x, then per surface and triangle 3 vertex weights, then one binary per triangle;
+    # only the triangles that meet the box of cut shares the measures can reach (each
+    # coordinate's largest value, an LP over the technology rows): a plan lies in that box
     blocks, n_w, n_b = [], 0, 0
     for (q, r), lim in limits.items():
         for part, nox, voc, z in surfaces.get((q, r), []):
+            top = surface_reach(reg, q, r, part)
             tris = []
             for i in range(len(nox) - 1):
                 for j in range(len(voc) - 1):
+                    if nox[i] > top[0] + 1e-9 or voc[j] > top[1] + 1e-9:
+                        continue
                     tris.append(((i, j), (i + 1, j), (i + 1, j + 1)))
                     tris.append(((i, j), (i, j + 1), (i + 1, j + 1)))
             blocks.append((q, r, part, nox, voc, z, tris, n_w, n_b))

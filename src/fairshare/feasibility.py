@@ -36,6 +36,16 @@ class MtfrTable:
         self.data = data
         self.known_ugm3 = np.full((len(data.metrics), len(data.receptors)), np.nan)
         self._done = np.zeros(self.known_ugm3.shape, dtype=bool)
+        # metrics whose MTFR is taken on their response surfaces (docs/ozone.md): those a
+        # scenario plans on them (a concentration target); the others on the linear rows
+        self.surface_metrics: set[int] = set()
+
+    def use_surfaces(self, q: int) -> None:
+        """Take metric q's MTFR on its response surfaces from now on (a target on it plans
+        on them): a small MIP per receptor, paid only by the scenarios that need it."""
+        if q not in self.surface_metrics:
+            self.surface_metrics.add(int(q))
+            self._done[q] = False
 
     def values(self, metric, receptor) -> np.ndarray:
         """MTFR of the pairs (metric[i], receptor[i]), computing the missing ones in one batch."""
@@ -45,7 +55,8 @@ class MtfrTable:
         if missing.any():
             q, r = metric[missing], receptor[missing]
             pairs = np.unique(np.stack([q, r]), axis=1)
-            self.known_ugm3[pairs[0], pairs[1]] = compute_mtfr(self.data, pairs[0], pairs[1])
+            on = (self.surface_metrics,) if self.surface_metrics else ()  # response surfaces
+            self.known_ugm3[pairs[0], pairs[1]] = compute_mtfr(self.data, pairs[0], pairs[1], *on)
             self._done[pairs[0], pairs[1]] = True
         return self.known_ugm3[metric, receptor]
 
@@ -70,8 +81,11 @@ class MtfrTable:
         return np.where(self._done, self.known_ugm3, np.nan)
 
 
-def compute_mtfr(data, metric: np.ndarray, receptor: np.ndarray) -> np.ndarray:
-    """MTFR in µg/m³ of each (metric[i], receptor[i]) pair: one LP per pair, warm-started."""
+def compute_mtfr(data, metric: np.ndarray, receptor: np.ndarray,
+                 surface_metrics=frozenset()) -> np.ndarray:
+    """MTFR in µg/m³ of each (metric[i], receptor[i]) pair: one LP per pair, warm-started
+    (a metric of ``surface_metrics`` with response surfaces: a small MIP per receptor on
+    them, docs/ozone.md)."""
     from fairshare.model.measures import removal_kt, technology_rows
     from fairshare.solver import minimise_each
 
@@ -87,7 +101,7 @@ def compute_mtfr(data, metric: np.ndarray, receptor: np.ndarray) -> np.ndarray:
             continue
         every = np.flatnonzero(metric == q)
         surfaces = getattr(data, "surfaces", None)  # response surfaces: a MIP per receptor
-        if surfaces is not None and q in surfaces.metrics():
+        if surfaces is not None and q in surfaces.metrics() and int(q) in surface_metrics:
             from fairshare.model.surfaces import surface_mtfr
 
             on = np.array([(int(q), int(r)) in surfaces.by_pair for r in receptor[every]], bool)

@@ -315,6 +315,10 @@ def check_tables(tables: dict, files: dict, year: int | None,
     if not isinstance(df, pd.DataFrame):
         return []
     file = files["response"]
+    if all(not isinstance(tables.get(t), pd.DataFrame) and tables.get(t) is None
+           for t in ("transport", "concentrations")):
+        tables["response"] = None  # a region of emission caps only: no metric to respond
+        return []
     df, problems = select(df, file, year, member)
     tables["response"] = df
 

@@ -79,7 +79,7 @@ def test_optimal_with_a_violated_row_is_numerical_trouble(tmp_path, monkeypatch)
 
 
 def test_unbounded_status_is_explained(tmp_path, monkeypatch):
-    monkeypatch.setattr(highs, "run", lambda h: (Status.UNBOUNDED, "Unbounded"))
+    monkeypatch.setattr(highs, "run", lambda h, lp=None: (Status.UNBOUNDED, "Unbounded"))
     r, summary = run(tmp_path)
     assert_fault(r, summary, "unbounded", "the problem is unbounded", "check for negative costs")
 
@@ -177,6 +177,6 @@ def test_a_failure_of_the_second_run_is_an_outcome_not_an_exception(monkeypatch)
 def test_cli_exit_codes_come_from_the_status(tmp_path, monkeypatch):
     """Status.exit_code is the one map from outcome to exit code (the CLI used its own)."""
     for status in (s for s in Status if s != Status.OPTIMAL):  # optimal: exit 0 elsewhere
-        monkeypatch.setattr(highs, "run", lambda h, s=status: (s, s.value))
+        monkeypatch.setattr(highs, "run", lambda h, lp=None, s=status: (s, s.value))
         r, summary = run(tmp_path / status.value)
         assert r.exit_code == status.exit_code, (status, r.output)

@@ -156,6 +156,7 @@ def _surfaces_supported(ctx, where: str, q: int) -> bool:
     if surfaces is None or q not in surfaces.metrics():
         return True
     metric = ctx.data.metrics[q]
+    ctx.mtfr.use_surfaces(q)  # planned on its surfaces: its MTFR too
     if getattr(ctx.sc, "years", None):
         ctx.problem(where, f"metric {metric} has response surfaces (response.csv): roadmaps "
                            "(several years) on surfaces are not supported yet; plan one year")

@@ -25,7 +25,12 @@ consecutive values of each):
     \sum_t y^a_t = 1,\quad \sum_j \lambda_{ij} \le y^a_{i-1} + y^a_i \;\forall i
     \qquad (\text{and alike for } j \text{ and } d = i - j)
 
-(n-1) + (m-1) + (n+m-2) binaries per non-convex surface.
+(n-1) + (m-1) + (n+m-2) binaries per non-convex surface; or, with ``ENCODING = "log"``,
+the independent-branching form of Vielma and Nemhauser (ceil(log2 K) Gray-coded binaries
+for K intervals). Only the vertices a plan can reach get a weight (:func:`reachable_block`).
+The binaries enter lazily (:class:`LazyBinaries`): every non-convex surface starts relaxed
+to its convex envelope, and a target pair's binaries are restored only when a relaxed
+optimum violates that target on the surfaces themselves (docs/ozone.md, "Exact, lazily").
 
 =========================  ==========================================================
 ``surface_weight[k]``      lambda, the weights of every surface's grid vertices (0..1)
@@ -37,13 +42,20 @@ consecutive values of each):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import highspy
 import numpy as np
 import pyomo.core as pyo
 import scipy.sparse as sp
 
+from fairshare.surfaces import CONVEX_TOL, _is_convex
+
 INF = np.inf
+# The SOS2 encoding by default: measured on the co-control scenario (bench/bench_ozone.py,
+# docs/ozone.md), one binary per interval closes the lazy rounds faster than the
+# logarithmic form (fewer binaries, but weaker branching there).
+ENCODING = "interval"
 
 
 @dataclass
@@ -60,8 +72,13 @@ class SurfaceRows:
     grids: list              # grid positions, in the order of their lambda blocks
     lam_start: list          # first lambda column (after the reductions) of each grid
     binary_grids: list       # grid positions that got binaries
-    lam_ub: np.ndarray = None  # [n_lam] 0 for vertices no plan can reach, else 1
-    bin_ub: np.ndarray = None  # [n_bin] 0 for intervals no plan can reach, else 1
+    lam_ub: np.ndarray = None  # [n_lam] upper bounds of the weights (1)
+    bin_ub: np.ndarray = None  # [n_bin] upper bounds of the binaries (1)
+    sub: list = None         # per grid: (n, m), the vertices a plan can reach (a corner block)
+    encoding: str = "interval"  # how the SOS2 conditions are written (see surface_rows)
+    # per grid with binaries: (lambda start, n, m, [(axis, first binary, codes)]) to set a start
+    codes: list = None
+    binary_rows: dict = None  # grid -> positions of its rows that hold binaries
 
     def value_rows(self, surfaces, pairs: list[tuple[int, int]]) -> sp.csr_array:
         """[len(pairs), n_lam]: sum of z . lambda over the surfaces of each (q, r) pair."""
@@ -71,7 +88,8 @@ class SurfaceRows:
             for g in surfaces.by_pair.get(pair, []):
                 if g not in where:
                     continue
-                z = surfaces.grids[g].z.ravel()
+                n, m = self.sub[where[g]]
+                z = surfaces.grids[g].z[:n, :m].ravel()
                 start = self.lam_start[where[g]]
                 rows += [i] * len(z)
                 cols += list(range(start, start + len(z)))
@@ -82,8 +100,6 @@ class SurfaceRows:
 def reachable_cut(data) -> np.ndarray:
     """[S, P] an upper bound of each city's reduction (kt/yr): per sector, the emission times
     the largest removal share its measures can stack (exclusivity ignored: still a bound)."""
-    from fairshare.model.measures import removal_kt
-
     E_kt = data.emission_t / 1000.0                      # [S, K, P]
     stack = np.zeros_like(E_kt)
     for k in range(len(data.sectors)):
@@ -92,20 +108,49 @@ def reachable_cut(data) -> np.ndarray:
     return (E_kt * stack).sum(axis=1)
 
 
+def reachable_block(grid, reach: np.ndarray | None, p_index) -> tuple[int, int]:
+    """(n, m): the grid's vertices a plan can use, per axis up to the first at or beyond
+    the largest reachable cut share (``reach``: [S, P] kt/yr, :func:`reachable_cut`; None:
+    every vertex). The interpolant on that corner block is the surface wherever a plan can
+    go, so the rows and the convexity test need no more."""
+    out = []
+    for a, coord in enumerate((grid.nox, grid.voc)):
+        top = 1.0 if reach is None else float(grid.weights[a] @ reach[:, p_index[a]])
+        first_past = int(np.searchsorted(coord, top - 1e-12))
+        out.append(min(first_past, len(coord) - 1) + 1)
+    return out[0], out[1]
+
+
+def gray_codes(k: int) -> np.ndarray:
+    """[k, bits] the first k codes of the reflected binary Gray code (consecutive codes
+    differ in one bit); bits = ceil(log2 k) (0 for k = 1)."""
+    bits = max(0, int(np.ceil(np.log2(k)))) if k > 1 else 0
+    t = np.arange(k)
+    g = t ^ (t >> 1)
+    return ((g[:, None] >> np.arange(bits)[None, :]) & 1).astype(int)
+
+
 def surface_rows(surfaces, grid_ids: list[int], S: int, P: int,
-                 binaries: str = "auto", reach: np.ndarray | None = None) -> SurfaceRows:
+                 binaries: str = "auto", reach: np.ndarray | None = None,
+                 encoding: str | None = None) -> SurfaceRows:
     """The definition rows of the surfaces ``grid_ids`` (see the module). ``binaries``:
-    "auto" (only non-convex surfaces), "all" or "none" (the LP relaxation). ``reach``
-    ([S, P] kt/yr, :func:`reachable_cut`): grid vertices beyond the largest reachable cut
-    share (and the intervals past it) get an upper bound of 0, which tightens the LP
-    relaxation (its chords end where plans can go) and lets presolve drop them."""
+    "auto" (only surfaces not convex where plans can go), "all" or "none" (the LP
+    relaxation). ``reach`` ([S, P] kt/yr, :func:`reachable_cut`): only the vertices up to
+    the first one at or past the largest reachable cut share get a weight (the others
+    would be 0 in every plan), and convexity is tested on that block. ``encoding`` of the
+    three SOS2 conditions (marginals over i, j and i - j): "log", the independent-branching
+    form of Vielma and Nemhauser (ceil(log2 K) binaries for K intervals, Gray-coded), or
+    "interval" (one binary per interval)."""
+    encoding = encoding or ENCODING
     n_red = S * P
     pN, pV = surfaces.p_index
     rows, cols, vals, lo, hi, index = [], [], [], [], [], []
-    lam_start, binary_grids, lam_ub, bin_ub = [], [], [], []
-    lam_total = sum(surfaces.grids[g].z.size for g in grid_ids)
+    lam_start, binary_grids, sub, codes_out = [], [], [], []
+    blocks = [reachable_block(surfaces.grids[g], reach, (pN, pV)) for g in grid_ids]
+    lam_total = sum(n * m for n, m in blocks)
     n_lam, n_bin = 0, 0
-    bin_cols = []  # (row entries added after n_lam is known)
+    bin_entries = []  # (row, binary offset, coefficient): placed once n_lam is known
+    binary_rows = {}  # grid -> its rows that hold binaries (positions in the block)
 
     def row(entries, lower, upper, label):
         r = len(lo)
@@ -118,61 +163,140 @@ def surface_rows(surfaces, grid_ids: list[int], S: int, P: int,
         index.append(label)
         return r
 
-    for g in grid_ids:
+    for g, (n, m) in zip(grid_ids, blocks):
         grid = surfaces.grids[g]
-        n, m = grid.shape
+        nox, voc, z = grid.nox[:n], grid.voc[:m], grid.z[:n, :m]
         base = n_red + n_lam
         lam_start.append(n_lam)
+        sub.append((n, m))
         lam = base + np.arange(n * m).reshape(n, m)
-        open_ = []  # per axis: vertices a plan can use (up to the first one past its reach)
-        for a, coord in enumerate((grid.nox, grid.voc)):
-            top = 1.0 if reach is None else float(grid.weights[a] @ reach[:, (pN, pV)[a]])
-            first_past = int(np.searchsorted(coord, top - 1e-12))
-            open_.append(np.arange(len(coord)) <= min(first_past, len(coord) - 1))
-        lam_ub.append((open_[0][:, None] & open_[1][None, :]).ravel().astype(float))
         row([(c, 1.0) for c in lam.ravel()], 1.0, 1.0, (g, "convexity"))
-        for a, (p, coord) in enumerate(((pN, grid.nox), (pV, grid.voc))):
+        for a, (p, coord) in enumerate(((pN, nox), (pV, voc))):
             entries = [(int(lam[i, j]), float(coord[i if a == 0 else j]))
                        for i in range(n) for j in range(m) if coord[i if a == 0 else j] != 0]
             entries += [(s * P + p, -float(w)) for s, w in enumerate(grid.weights[a]) if w]
             row(entries, 0.0, 0.0, (g, "link_" + ("nox" if a == 0 else "voc")))
         n_lam += n * m
-        need = binaries == "all" or (binaries == "auto" and not grid.convex)
-        if not need:
+        convex = _block_convex(grid, n, m)
+        need = binaries == "all" or (binaries == "auto" and not convex)
+        if not need or n * m <= 2:  # one vertex or one edge: the weights are exact
             continue
         binary_grids.append(g)
         groups = {"nox": [[(i, j) for j in range(m)] for i in range(n)],
                   "voc": [[(i, j) for i in range(n)] for j in range(m)],
                   "diag": [[(i, j) for i in range(n) for j in range(m) if i - j + m - 1 == k]
                            for k in range(n + m - 1)]}
+        if n == 1 or m == 1:  # a line: one SOS2 along it
+            groups = {"nox": groups["nox"]} if m == 1 else {"voc": groups["voc"]}
+        grid_codes = []
+        first_row = len(lo)
         for name, marginal in groups.items():
-            first = n_bin  # binary t: interval between marginal t and t+1
             n_int = len(marginal) - 1
-            if name == "diag":
-                bin_ub.append(np.ones(n_int))
-            else:  # an interval past the reachable vertices cannot be chosen
-                ok = open_[0 if name == "nox" else 1]
-                bin_ub.append(ok[1:].astype(float))
-            bin_cols.append((row([], 1.0, 1.0, (g, f"choose_{name}")), first, n_int, None))
-            for t, cells in enumerate(marginal):
-                r = row([(int(lam[i, j]), 1.0) for i, j in cells], -INF, 0.0, (g, f"sos2_{name}", t))
-                bin_cols.append((r, first, n_int, t))
-            n_bin += n_int
-    # binaries come after every lambda: their columns are known now
+            if encoding == "interval":
+                first = n_bin
+                r = row([], 1.0, 1.0, (g, f"choose_{name}"))
+                bin_entries += [(r, first + k, 1.0) for k in range(n_int)]
+                for t, cells in enumerate(marginal):  # marginal t <= y[t-1] + y[t]
+                    r = row([(int(lam[i, j]), 1.0) for i, j in cells], -INF, 0.0,
+                            (g, f"sos2_{name}", t))
+                    bin_entries += [(r, first + k, -1.0) for k in (t - 1, t) if 0 <= k < n_int]
+                grid_codes.append((name, first, np.eye(n_int, dtype=int)))
+                n_bin += n_int
+                continue
+            code = gray_codes(n_int)        # [intervals, bits]; vertex t in intervals t-1, t
+            bits = code.shape[1]
+            first = n_bin
+            for b in range(bits):
+                ones, zeros = [], []
+                for t, cells in enumerate(marginal):
+                    near = [code[k, b] for k in (t - 1, t) if 0 <= k < n_int]
+                    if all(c == 1 for c in near):
+                        ones += cells
+                    elif all(c == 0 for c in near):
+                        zeros += cells
+                if ones:    # sum of lambda where every interval has bit b = 1 <= y_b
+                    r = row([(int(lam[i, j]), 1.0) for i, j in ones], -INF, 0.0,
+                            (g, f"log_{name}", b, 1))
+                    bin_entries.append((r, first + b, -1.0))
+                if zeros:   # ... where every interval has bit b = 0 <= 1 - y_b
+                    r = row([(int(lam[i, j]), 1.0) for i, j in zeros], -INF, 1.0,
+                            (g, f"log_{name}", b, 0))
+                    bin_entries.append((r, first + b, 1.0))
+            grid_codes.append((name, first, code))
+            n_bin += bits
+        codes_out.append((g, lam_start[-1], n, m, grid_codes))
+        binary_rows[g] = list(range(first_row, len(lo)))
     bin_base = n_red + lam_total
-    for r, first, n_int, t in bin_cols:
-        if t is None:  # sum of the group's binaries = 1
-            for k in range(n_int):
-                rows.append(r), cols.append(bin_base + first + k), vals.append(1.0)
-        else:  # marginal t <= y[t-1] + y[t]
-            for k in (t - 1, t):
-                if 0 <= k < n_int:
-                    rows.append(r), cols.append(bin_base + first + k), vals.append(-1.0)
+    for r, k, v in bin_entries:
+        rows.append(r), cols.append(bin_base + k), vals.append(v)
     A = sp.csr_array((vals, (rows, cols)), shape=(len(lo), n_red + n_lam + n_bin))
     return SurfaceRows(A, np.array(lo, float), np.array(hi, float), index, n_red, n_lam, n_bin,
-                       list(grid_ids), lam_start, binary_grids,
-                       np.concatenate(lam_ub) if lam_ub else np.zeros(0),
-                       np.concatenate(bin_ub) if bin_ub else np.zeros(0))
+                       list(grid_ids), lam_start, binary_grids, np.ones(n_lam), np.ones(n_bin),
+                       sub, encoding, codes_out, binary_rows)
+
+
+def _block_convex(grid, n: int, m: int) -> bool:
+    """Whether the surface's interpolant on its reachable corner block (n x m) is convex."""
+    if (n, m) == grid.shape:
+        return grid.convex
+    if n < 2 or m < 2:  # a line: convex iff its slopes do not fall
+        z = grid.z[:n, :m].ravel()
+        x = grid.nox[:n] if m == 1 else grid.voc[:m]
+        slope = np.diff(z) / np.diff(x) if len(z) > 1 else np.zeros(0)
+        return bool(np.all(np.diff(slope) >= -CONVEX_TOL * max(1.0, float(np.abs(z).max(initial=0)))))
+    return _is_convex(grid.nox[:n], grid.voc[:m], grid.z[:n, :m])
+
+
+def start_values(rows: SurfaceRows, surfaces, dE_kt: np.ndarray) -> np.ndarray:
+    """[n_lam + n_bin] the weights and binaries of the plan with reductions dE (kt/yr) on
+    the surfaces' triangulation: each surface's point located on its reachable block, its
+    triangle's barycentric weights and the binaries that choose that triangle (a MIP
+    start: the plan's own reductions make every link row hold)."""
+    out = np.zeros(rows.n_lam + rows.n_bin)
+    by_grid = {g: (start, n, m, gc) for g, start, n, m, gc in rows.codes}
+    for k, g in enumerate(rows.grids):
+        grid = surfaces.grids[g]
+        n, m = rows.sub[k]
+        u = np.array([grid.weights[a] @ dE_kt[:, surfaces.p_index[a]] for a in range(2)])
+        u = np.clip(u, 0.0, [grid.nox[n - 1], grid.voc[m - 1]])
+        verts = _triangle(grid.nox[:n], grid.voc[:m], u)
+        for (i, j), w in verts:
+            out[rows.lam_start[k] + i * m + j] += w
+        if g not in by_grid:
+            continue
+        tri = [v for v, _ in verts]
+        for name, first, code in by_grid[g][3]:
+            # the interval of this marginal that holds every vertex of the triangle
+            idx = {"nox": [i for i, _ in tri], "voc": [j for _, j in tri],
+                   "diag": [i - j + m - 1 for i, j in tri]}[name]
+            t = min(min(idx), code.shape[0] - 1)
+            if rows.encoding == "interval":
+                out[rows.n_lam + first + t] = 1.0
+            else:
+                out[rows.n_lam + first: rows.n_lam + first + code.shape[1]] = code[t]
+    return out
+
+
+def _triangle(nox: np.ndarray, voc: np.ndarray, u) -> list:
+    """[((i, j), weight)] the vertices of the triangle holding u and its barycentric
+    weights (lower triangle: (i, j), (i+1, j), (i+1, j+1); upper: (i, j), (i, j+1),
+    (i+1, j+1)); a line or a point when the block is one vertex wide."""
+    n, m = len(nox), len(voc)
+    if n == 1 and m == 1:
+        return [((0, 0), 1.0)]
+    if n == 1 or m == 1:
+        coord, x = (voc, u[1]) if n == 1 else (nox, u[0])
+        t = int(np.clip(np.searchsorted(coord, x, side="right") - 1, 0, len(coord) - 2))
+        a = (x - coord[t]) / (coord[t + 1] - coord[t])
+        at = (lambda k: (0, k)) if n == 1 else (lambda k: (k, 0))
+        return [(at(t), 1 - a), (at(t + 1), a)]
+    i = int(np.clip(np.searchsorted(nox, u[0], side="right") - 1, 0, n - 2))
+    j = int(np.clip(np.searchsorted(voc, u[1], side="right") - 1, 0, m - 2))
+    a = (u[0] - nox[i]) / (nox[i + 1] - nox[i])
+    b = (u[1] - voc[j]) / (voc[j + 1] - voc[j])
+    if b <= a:
+        return [((i, j), 1 - a), ((i + 1, j), a - b), ((i + 1, j + 1), b)]
+    return [((i, j), 1 - b), ((i, j + 1), b - a), ((i + 1, j + 1), a)]
 
 
 # --- in the model ----------------------------------------------------------------------------------
@@ -221,6 +345,10 @@ def add_surface_target_rows(m, inst, T_sub, reductions: list):
     m._fs_surface_rows = rows
     used = used_metrics(inst)
     aq = inst.aq
+    if rows.n_bin:
+        m._fs_lazy_binaries = LazyBinaries(m, rows, d.surfaces, reductions,
+                                           list(zip(aq.metric.tolist(), aq.receptor.tolist())),
+                                           (S, P))
     on_surface = np.array([q in used for q in aq.metric.tolist()], dtype=bool)
     pairs = list(zip(aq.metric.tolist(), aq.receptor.tolist()))
     value = rows.value_rows(d.surfaces, pairs)  # [n, n_lam]
@@ -229,6 +357,113 @@ def add_surface_target_rows(m, inst, T_sub, reductions: list):
     # enters as -z.
     matrix = sp.hstack([linear, -value], format="csr")
     return matrix, reductions + list(m.surface_weight.values())
+
+
+class LazyBinaries:
+    """The surfaces' binaries brought in only where a relaxed solution needs them
+    (docs/ozone.md, "Exact, lazily"). Bound to a compiled LP (:meth:`bind`), it first
+    relaxes every non-convex surface to its convex envelope (:meth:`relax`: its binaries
+    fixed at 0, the rows that hold them free), then tells the solver
+    (:func:`fairshare.solver.highs.run`) what to restore after each optimal run: the
+    binaries and rows of the targeted pairs whose ``aq_target`` row the plan violates when
+    each surface is evaluated exactly at the plan's cut shares (the weights replaced by
+    the plan's own barycentric weights). None left: the relaxation's optimum is feasible,
+    hence optimal. A pair once restored stays so (a sweep's later points too)."""
+
+    def __init__(self, model, rows: SurfaceRows, surfaces, reductions: list, pairs: list,
+                 shape: tuple[int, int]):
+        self.model, self.rows, self.surfaces, self.shape = model, rows, surfaces, shape
+        self.reductions, self.pairs = reductions, pairs
+        self.rounds = 1
+        self.restored: set[int] = set()  # pair positions with their binaries in the model
+        where = {g: k for k, g in enumerate(rows.grids)}
+        codes = {g: gc for g, _, _, _, gc in rows.codes}
+        self._pair_bins, self._pair_rows = [], []  # positions in surface_choice / surface_def
+        for pair in pairs:
+            bins, brows = [], []
+            for g in surfaces.by_pair.get(pair, []):
+                if g not in where or g not in codes:
+                    continue
+                for _, start, code in codes[g]:
+                    bins += list(range(start, start + code.shape[1]))
+                brows += rows.binary_rows[g]
+            self._pair_bins.append(np.array(bins, dtype=int))
+            self._pair_rows.append(np.array(brows, dtype=int))
+        self.columns = np.zeros(0, dtype=int)
+
+    def bind(self, lp) -> "LazyBinaries | None":
+        """Map the model's columns and rows to ``lp``; None when the LP does not hold every
+        target row (row generation: then every binary is in the model from the start)."""
+        aq, sdef = getattr(self.model, "aq_target", None), getattr(self.model, "surface_def", None)
+        first = {id(b): f for b, f in lp.blocks}
+        if aq is None or sdef is None or id(aq) not in first or id(sdef) not in first \
+                or len(aq) != len(self.pairs):
+            return None
+        col = {id(v): j for j, v in enumerate(lp.columns)}
+        try:
+            self._red = np.array([col[id(v)] for v in self.reductions])
+            self._lam = np.array([col[id(v)] for v in self.model.surface_weight.values()])
+            self._bin = np.array([col[id(v)] for v in self.model.surface_choice.values()])
+        except KeyError:
+            return None
+        if not all(v.is_integer() for v in self.model.surface_choice.values()):
+            return None  # binaries made continuous by the caller: the LP relaxation asked for
+        self._aq_rows = first[id(aq)] + np.arange(len(self.pairs))
+        self._def_first = first[id(sdef)]
+        self._A_aq = sp.csr_array(lp.A)[self._aq_rows]
+        self.columns = self._bin
+        return self
+
+    def _parts(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._bin[self._pair_bins[i]], self._def_first + self._pair_rows[i]
+
+    def relax(self, lp) -> None:
+        """In ``lp`` (before HiGHS gets it): the binaries of the pairs not restored fixed at
+        0 and continuous, the rows that hold them free. The true bounds are kept."""
+        self._true = {}
+        for i in range(len(self.pairs)):
+            if i in self.restored:
+                continue
+            cols, rows = self._parts(i)
+            self._true[i] = (lp.col_hi[cols].copy(), lp.row_lo[rows].copy(), lp.row_hi[rows].copy())
+            lp.col_hi[cols] = 0.0
+            lp.row_lo[rows], lp.row_hi[rows] = -np.inf, np.inf
+
+    def active_columns(self) -> np.ndarray:
+        return np.concatenate([self._parts(i)[0] for i in sorted(self.restored)] or
+                              [np.zeros(0, dtype=int)]).astype(int)
+
+    def violated(self, x: np.ndarray, lp) -> np.ndarray:
+        """Positions of the target pairs whose row ``x`` violates on the surfaces."""
+        dE = x[self._red].reshape(self.shape)
+        exact = x.copy()
+        exact[self._lam] = start_values(self.rows, self.surfaces, dE)[:self.rows.n_lam]
+        rows = self._aq_rows
+        act = np.asarray(self._A_aq @ exact).ravel()
+        tol = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(lp.row_hi[rows], posinf=0.0)))
+        return np.flatnonzero((act > lp.row_hi[rows] + tol) | (act < lp.row_lo[rows] - tol))
+
+    def needed(self, x: np.ndarray, lp) -> list[tuple]:
+        """What to restore for the plan ``x``: [(binary columns, their upper bounds, rows,
+        their lower and upper bounds)] of each violated pair not restored yet (marked
+        restored); empty: ``x`` meets every target on the surfaces themselves."""
+        out = []
+        for i in self.violated(x, lp).tolist():
+            if i in self.restored or i not in self._true or not len(self._pair_bins[i]):
+                continue
+            cols, rows = self._parts(i)
+            col_hi, row_lo, row_hi = self._true.pop(i)
+            self.restored.add(i)
+            out.append((cols, col_hi, rows, row_lo, row_hi))
+        return out
+
+    def report(self) -> dict:
+        return {"rounds": int(self.rounds), "binaries_in_model": int(len(self._bin)),
+                "pairs_with_binaries": int(len(self.restored)),
+                "lazy": ("the non-convex surfaces start relaxed to their convex envelope; "
+                         "binaries are added, round by round, only for the targets a relaxed "
+                         "optimum misses on the surfaces themselves (exact: a relaxation's "
+                         "optimum that is feasible is optimal)")}
 
 
 # --- titration, for the diagnosis of an infeasible target ------------------------------------------
@@ -276,50 +511,112 @@ def reduction_matrix(data) -> sp.csr_array:
 
 
 def surface_mtfr(data, q: int, receptors: np.ndarray) -> np.ndarray:
-    """MTFR (µg/m³) of metric q at ``receptors`` on their surfaces: one small MIP per
-    receptor, min C0 + sum of its surfaces over the measures' bounds, exclusivity and
-    removal limits (the surfaces are not convex, so not an LP)."""
+    """MTFR (µg/m³) of metric q at ``receptors`` on their surfaces: min C0 + the sum of its
+    surfaces over the measures' bounds, exclusivity and removal limits. The surfaces of a
+    receptor read disjoint cities (local: its own; regional: the others) and every
+    technology row is one city's, so the minimum is the sum of each surface's own minimum:
+    per surface, the LP relaxation (its convex envelope) when the surface takes the
+    relaxation's value at the relaxation's plan, else a small MIP started from that plan."""
     from fairshare.model.measures import technology_rows
-    from fairshare.solver import highs
-    from fairshare.solver.highs import Status
-    from fairshare.solver.lp import INF as HINF, LpArrays
 
     surfaces = data.surfaces
     S, P, M = len(data.cities), len(data.pollutants), len(data.measures)
     ex, _, rm, _ = technology_rows(data)
-    tech = sp.vstack([ex, rm], format="csr")
-    R = reduction_matrix(data)
+    tech = sp.csc_array(sp.vstack([ex, rm], format="csr"))
+    R = sp.csc_array(reduction_matrix(data))
     reach = reachable_cut(data)
     out = np.full(len(receptors), np.nan)
     for k, r in enumerate(np.asarray(receptors, dtype=int).tolist()):
         grids = surfaces.by_pair.get((q, r), [])
-        c0 = float(np.nan_to_num(data.baseline_ugm3[q, r]))
         if not grids:
             continue
-        rows = surface_rows(surfaces, grids, S, P, reach=reach)
-        A_red, A_rest = rows.A[:, :rows.n_red], rows.A[:, rows.n_red:]
-        n_rest = rows.n_lam + rows.n_bin
-        A = sp.vstack([sp.hstack([tech, sp.csr_array((tech.shape[0], n_rest))]),
-                       sp.hstack([A_red @ R, A_rest])], format="csc")
-        value = rows.value_rows(surfaces, [(q, r)]).toarray().ravel()
-        n = S * M + n_rest
-        lp = LpArrays(A=A, c=np.r_[np.zeros(S * M), value, np.zeros(rows.n_bin)], offset=c0,
-                      row_lo=np.r_[np.full(tech.shape[0], -HINF), np.where(np.isfinite(rows.lower), rows.lower, -HINF)],
-                      row_hi=np.r_[np.ones(tech.shape[0]), np.where(np.isfinite(rows.upper), rows.upper, HINF)],
-                      col_lo=np.zeros(n), col_hi=np.r_[data.max_application.ravel(), rows.lam_ub,
-                                                       rows.bin_ub],
-                      columns=[], rows=[],
-                      integer=np.r_[np.zeros(S * M + rows.n_lam, bool), np.ones(rows.n_bin, bool)])
-        try:
-            h = highs.new_highs(interruptible=False)
-            highs.pass_lp(h, lp)
-        except highs.HighsRefused:
-            continue
-        status, text = highs.run(h)
-        outcome = highs.finish(h, lp, None, status, text)
-        if outcome.status == Status.OPTIMAL:
-            out[k] = outcome.objective
+        total = float(np.nan_to_num(data.baseline_ugm3[q, r]))
+        for g in grids:
+            total += _surface_min(surfaces, g, tech, R, reach, (S, P, M),
+                                  data.max_application.ravel())
+        out[k] = total
     return out
+
+
+def _surface_min(surfaces, g: int, tech, R, reach, shape, col_hi) -> float:
+    """The least value of surface g over the plans of the cities it reads (nan when HiGHS
+    cannot tell)."""
+    from fairshare.solver import highs
+    from fairshare.solver.highs import Status
+    from fairshare.solver.lp import INF as HINF, LpArrays
+
+    S, P, M = shape
+    grid = surfaces.grids[g]
+    cities = np.flatnonzero(grid.weights.any(axis=0))
+    cols = (cities[:, None] * M + np.arange(M)[None, :]).ravel()
+    T = tech[:, cols]
+    T = sp.csr_array(T)[np.flatnonzero(np.diff(sp.csr_array(T).indptr))]
+    Rg = R[:, cols]
+    rows = surface_rows(surfaces, [g], S, P, reach=reach)
+    A_red, A_rest = rows.A[:, :rows.n_red], rows.A[:, rows.n_red:]
+    n_rest, nx = rows.n_lam + rows.n_bin, len(cols)
+    A = sp.vstack([sp.hstack([T, sp.csr_array((T.shape[0], n_rest))]),
+                   sp.hstack([A_red @ Rg, A_rest])], format="csc")
+    n, m = rows.sub[0]
+    value = np.r_[grid.z[:n, :m].ravel(), np.zeros(rows.n_bin)]
+    lp = LpArrays(A=A, c=np.r_[np.zeros(nx), value], offset=0.0,
+                  row_lo=np.r_[np.full(T.shape[0], -HINF),
+                               np.where(np.isfinite(rows.lower), rows.lower, -HINF)],
+                  row_hi=np.r_[np.ones(T.shape[0]),
+                               np.where(np.isfinite(rows.upper), rows.upper, HINF)],
+                  col_lo=np.zeros(nx + n_rest), col_hi=np.r_[col_hi[cols], rows.lam_ub, rows.bin_ub],
+                  columns=[], rows=[],
+                  integer=np.r_[np.zeros(nx + rows.n_lam, bool), np.ones(rows.n_bin, bool)])
+
+    try:
+        h = highs.new_highs(interruptible=False)
+        highs.pass_lp(h, replace(lp, integer=np.zeros(lp.A.shape[1], bool)))
+    except highs.HighsRefused:
+        return float("nan")
+
+    def solve() -> tuple[float | None, np.ndarray | None]:
+        status, _ = highs.run(h)
+        if status != Status.OPTIMAL:
+            return None, None
+        return float(h.getInfo().objective_function_value), np.asarray(h.getSolution().col_value)
+
+    # the LP relaxation first: a lower bound, exact when the surface agrees at its plan
+    bound, x = solve()
+    if bound is None:
+        return float("nan")
+    dE = (Rg @ x[:nx]).reshape(S, P)
+    best = grid.value(grid.coordinates(dE, surfaces.p_index))
+    if best <= bound + 1e-9 * max(1.0, abs(bound)) or not rows.n_bin:
+        return best if rows.n_bin else bound
+    # else triangle by triangle (the weights on its three vertices only: an LP, warm
+    # started), lowest vertex first, until no triangle can go below the best found
+    lam = nx + np.arange(n * m, dtype=np.int32)
+    tris = [tri for _, tri in _triangles_of(n, m)]
+    tris.sort(key=lambda tri: min(grid.z[i, j] for i, j in tri))
+    tol = 1e-9 * max(1.0, abs(best))
+    for tri in tris:
+        if min(grid.z[i, j] for i, j in tri) >= best - tol:
+            break
+        hi = np.zeros(n * m)
+        for i, j in tri:
+            hi[i * m + j] = 1.0
+        highs.check(h.changeColsBounds(len(lam), lam, np.zeros(n * m), hi), "HiGHS refused bounds")
+        value, _ = solve()
+        if value is not None:
+            best = min(best, value)
+    return best
+
+
+def _triangles_of(n: int, m: int):
+    """The triangles of an n x m block (a line's segments when it is one vertex wide)."""
+    if n == 1 or m == 1:
+        k = max(n, m)
+        at = (lambda t: (0, t)) if n == 1 else (lambda t: (t, 0))
+        for t in range(k - 1):
+            yield t, (at(t), at(t + 1))
+        return
+    from fairshare.surfaces import _triangles
+    yield from _triangles(n, m)
 
 
 # --- results --------------------------------------------------------------------------------------
@@ -396,9 +693,11 @@ def summary(inst, model, receptors) -> dict:
         "targeted_surfaces": 0 if rows is None else len(rows.grids),
         "convex_surfaces": 0 if rows is None else sum(d.surfaces.grids[g].convex for g in rows.grids),
         "binaries": 0 if rows is None else int(rows.n_bin),
-        "formulation": ("convex combination of the grid vertices; SOS2 by interval binaries on "
-                        "the NOx, VOC and diagonal marginals of non-convex surfaces; LP rows "
-                        "only for convex ones" if rows is not None and rows.n_bin else
+        "formulation": ("convex combination of the grid vertices a plan can reach; SOS2 on the "
+                        f"NOx, VOC and diagonal marginals of non-convex surfaces ({rows.encoding} "
+                        "encoding), their binaries added lazily: only for the targets a relaxed "
+                        "optimum misses on the surfaces; LP rows only for convex ones"
+                        if rows is not None and rows.n_bin else
                         "convex combination of the grid vertices (every targeted surface is "
                         "convex: an LP, exact)"),
         "grid_points": sorted({f"{g.shape[0]}x{g.shape[1]}" for g in grids}),

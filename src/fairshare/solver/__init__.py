@@ -41,6 +41,6 @@ def solve_model(model: pyo.ConcreteModel, time_limit_s: float | None = None, thr
     if refused is not None:
         return refused
     t1 = time.perf_counter()
-    status, text = highs.run(h)
+    status, text = highs.run(h, lp)
     return highs.finish(h, lp, model, status, text, build_s=t1 - t0,
                         solve_s=time.perf_counter() - t1, time_limit_s=time_limit_s)

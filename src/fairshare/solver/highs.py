@@ -139,6 +139,8 @@ def new_highs(time_limit_s: float | None = None, threads: int = 0,
 def pass_lp(h: highspy.Highs, lp: LpArrays) -> None:
     """Hand the LP (and its diagonal Hessian, if any) to HiGHS; :class:`HighsRefused`
     naming the values HiGHS cannot take when it refuses them."""
+    if lp.lazy is not None:  # response surfaces: relaxed until a solution needs them (run)
+        lp.lazy.relax(lp)
     model = highspy.HighsLp()
     model.num_col_, model.num_row_ = lp.A.shape[1], lp.A.shape[0]
     model.col_cost_, model.offset_ = lp.c, lp.offset
@@ -154,12 +156,16 @@ def pass_lp(h: highspy.Highs, lp: LpArrays) -> None:
         raise HighsRefused("values beyond what HiGHS accepts (it treats them as infinite): "
                            + "; ".join(found))
     integer = lp.integrality()  # MIP (response surfaces): integer columns and their gap
+    if lp.lazy is not None:
+        integer = integer.copy()
+        integer[lp.lazy.columns] = False
+        integer[lp.lazy.active_columns()] = True
     if integer.any():
         model.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
                               for b in integer]
     lp.integer = integer
     check(h.passModel(model), "HiGHS refused the model")
-    if integer.any():
+    if integer.any() or lp.lazy is not None:
         set_option(h, "mip_rel_gap", float(lp.mip_rel_gap))
     if lp.hessian_diag is not None and np.any(lp.hessian_diag):
         nz = np.flatnonzero(lp.hessian_diag).astype(np.int32)
@@ -180,13 +186,46 @@ def start(lp: LpArrays, time_limit_s: float | None = None, threads: int = 0,
     return h, None
 
 
-def run(h: highspy.Highs) -> tuple[Status, str]:
+def run(h: highspy.Highs, lp: LpArrays | None = None) -> tuple[Status, str]:
     """Run HiGHS and map its model status (HiGHS's own words second); never raises, but
     passes on Ctrl-C (or the CLI's SIGTERM) once HiGHS has been asked to stop.
 
     When presolve cannot tell infeasible from unbounded, solve once more without it to
     find out, then put presolve back as it was.
+
+    With ``lp.lazy`` (response surfaces, docs/ozone.md): the integer columns it holds
+    start continuous (a relaxation); after each optimal run, those of the surfaces whose
+    targets the solution meets only on the relaxation are made integer and HiGHS runs
+    again, until the solution meets every target on the surfaces themselves: it is then
+    optimal for the exact model (a relaxation's optimum that is feasible). HiGHS's time
+    limit bounds all rounds together.
     """
+    status, text = _run_once(h)
+    lazy = getattr(lp, "lazy", None)
+    while lazy is not None and status == Status.OPTIMAL:
+        more = lazy.needed(np.asarray(h.getSolution().col_value), lp)
+        if not more:
+            break
+        try:
+            for cols, col_hi, rows, row_lo, row_hi in more:
+                cols, rows = cols.astype(np.int32), rows.astype(np.int32)
+                check(h.changeColsBounds(len(cols), cols, lp.col_lo[cols], col_hi),
+                      "HiGHS refused the binaries' bounds")
+                check(h.changeColsIntegrality(len(cols), cols,
+                                              np.full(len(cols), highspy.HighsVarType.kInteger)),
+                      "HiGHS refused the integer columns")
+                check(h.changeRowsBounds(len(rows), rows, row_lo, row_hi),
+                      "HiGHS refused the surface rows")
+                lp.col_hi[cols], lp.row_lo[rows], lp.row_hi[rows] = col_hi, row_lo, row_hi
+                lp.integer[cols] = True
+        except HighsRefused as exc:
+            return Status.ERROR, str(exc)
+        lazy.rounds += 1
+        status, text = _run_once(h)
+    return status, text
+
+
+def _run_once(h: highspy.Highs) -> tuple[Status, str]:
     go = _run_interruptibly if h.HandleUserInterrupt else _run_plain
     try:
         go(h)
@@ -238,6 +277,8 @@ def finish(h: highspy.Highs, lp: LpArrays, model, status: Status, text: str, *,
         integer = lp.integer if lp.integer is not None else lp.integrality()
         if integer.any():  # a MIP has no duals: those of the LP with the integers fixed
             out.mip = mip_info(info, integer, solve_s)
+            if lp.lazy is not None:
+                out.mip.update(lp.lazy.report())
             x, row_dual = fixed_lp(h, lp, x, integer, out.mip)
         out.max_primal_infeasibility = primal_infeasibility(lp, x)
         if out.max_primal_infeasibility > FEASIBILITY_TOL * 100:
@@ -283,10 +324,12 @@ def fixed_lp(h: highspy.Highs, lp: LpArrays, x: np.ndarray, integer: np.ndarray,
         check(h.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kContinuous)),
               "HiGHS refused to relax the integers")
         check(h.changeColsBounds(n, cols, fixed, fixed), "HiGHS refused the fixed integers")
-        status, _ = run(h)
+        status, _ = _run_once(h)
         if status == Status.OPTIMAL:
             sol = h.getSolution()
             y = np.asarray(sol.col_value)
+            if lp.lazy is not None and len(lp.lazy.violated(y, lp)):
+                y = x  # another optimum of the fixed LP that a relaxed surface misjudges
             if lp.objective_value(y) <= lp.objective_value(x) + 1e-9 * max(1.0, abs(lp.objective_value(x))):
                 out = (y, np.asarray(sol.row_dual))
             else:

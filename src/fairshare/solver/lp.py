@@ -41,6 +41,9 @@ class LpArrays:
     # --- MIP (response surfaces, docs/ozone.md): integer columns and the gap asked for ---
     integer: np.ndarray | None = None  # [n] bool; None: the columns' Pyomo domains say
     mip_rel_gap: float = 1e-6
+    # integer columns made integer only when a relaxed solution needs them (response
+    # surfaces: :class:`fairshare.model.surfaces.LazyBinaries` bound to these columns)
+    lazy: object = None
 
     def integrality(self) -> np.ndarray:
         """[n] bool: which columns are integer (``integer``, else the Pyomo variables'
@@ -114,6 +117,9 @@ def compile_model(model: pyo.ConcreteModel, skip_lazy: bool = False) -> LpArrays
             append_rows(lp, block, np.arange(len(block)))
     lp.A = sp.csc_array(lp.A)
     lp.mip_rel_gap = float(getattr(model, "_fs_mip_rel_gap", lp.mip_rel_gap))  # MIP only
+    lazy = getattr(model, "_fs_lazy_binaries", None)  # response surfaces (docs/ozone.md)
+    if lazy is not None:
+        lp.lazy = lazy.bind(lp)
     quad = getattr(model, "quadratic_cost", None)
     if quad is not None and quad.active:
         lp.hessian_diag = _hessian_diagonal(lp, quad)

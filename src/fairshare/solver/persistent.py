@@ -57,20 +57,15 @@ class PersistentSolve:
         return self._col_of[id(var)]
 
     def set_row_bounds(self, rows, lower, upper) -> None:
-        rows = np.atleast_1d(np.asarray(rows, dtype=np.int32))
-        lo = np.broadcast_to(np.asarray(lower, dtype=float), rows.shape).copy()
-        hi = np.broadcast_to(np.asarray(upper, dtype=float), rows.shape).copy()
-        lo[~np.isfinite(lo)], hi[~np.isfinite(hi)] = -INF, INF
+        """Bounds of rows ``rows`` (±inf: no bound), in the LP arrays and in HiGHS."""
+        rows, lo, hi = _bounds(rows, lower, upper)
         self.lp.row_lo[rows], self.lp.row_hi[rows] = lo, hi
         highs.check(self.h.changeRowsBounds(len(rows), rows, lo, hi),
                     "HiGHS refused the new row bounds")
 
     def set_column_bounds(self, cols, lower, upper) -> None:
         """Bounds of columns ``cols`` (±inf: no bound), in the LP arrays and in HiGHS."""
-        cols = np.atleast_1d(np.asarray(cols, dtype=np.int32))
-        lo = np.broadcast_to(np.asarray(lower, dtype=float), cols.shape).copy()
-        hi = np.broadcast_to(np.asarray(upper, dtype=float), cols.shape).copy()
-        lo[~np.isfinite(lo)], hi[~np.isfinite(hi)] = -INF, INF
+        cols, lo, hi = _bounds(cols, lower, upper)
         self.lp.col_lo[cols], self.lp.col_hi[cols] = lo, hi
         highs.check(self.h.changeColsBounds(len(cols), cols, lo, hi),
                     "HiGHS refused the new column bounds")
@@ -88,7 +83,7 @@ class PersistentSolve:
         t0 = time.perf_counter()
         if self.time_limit_s:
             highs.set_option(self.h, "time_limit", self.h.getRunTime() + float(self.time_limit_s))
-        status, text = highs.run(self.h)
+        status, text = highs.run(self.h, self.lp)
         return highs.finish(self.h, self.lp, self.model if self.load_values else None, status,
                             text, solve_s=time.perf_counter() - t0,
                             time_limit_s=self.time_limit_s)
@@ -98,3 +93,12 @@ class PersistentSolve:
         whose start and thread-pool reset cost as much as an LP of milliseconds (the MTFR
         batch does the same). Ctrl-C then stops between two solves, not inside one."""
         self.h.HandleUserInterrupt = False
+
+
+def _bounds(index, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices as int32 and bounds broadcast to them, infinities as HiGHS's."""
+    index = np.atleast_1d(np.asarray(index, dtype=np.int32))
+    lo = np.broadcast_to(np.asarray(lower, dtype=float), index.shape).copy()
+    hi = np.broadcast_to(np.asarray(upper, dtype=float), index.shape).copy()
+    lo[~np.isfinite(lo)], hi[~np.isfinite(hi)] = -INF, INF
+    return index, lo, hi

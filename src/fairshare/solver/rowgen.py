@@ -48,7 +48,7 @@ def solve_generating_rows(model: pyo.ConcreteModel, time_limit_s: float | None =
     while rounds < ROWGEN_MAX_ROUNDS:
         # HiGHS's time_limit is checked against its run time summed over every run() of
         # this instance, so the limit set in new_highs bounds all rounds together.
-        status, text = highs.run(h)
+        status, text = highs.run(h, lp)
         rounds += 1
         if status != Status.OPTIMAL:
             break
