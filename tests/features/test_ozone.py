@@ -283,3 +283,205 @@ def test_results_folder_has_the_isopleths(tmp_path):
     rec = pd.read_csv(folder / "receptors.csv")
     assert {"regime_plan", "linear_final_ugm3", "error_bound_ugm3"} <= set(rec.columns)
     assert "voc_nox_cut_ratio" in pd.read_csv(folder / "cities.csv").columns
+
+
+# --- exact, lazily: several receptors, both SOS2 encodings, against the independent MILP -------
+
+def two_city_ozone_region(folder: Path, seed: int) -> Path:
+    """Cities a and b (1 kt of NOx and of VOC each, one measure per precursor, VOC dearer in
+    b); O3 at each has a local surface (its own cuts) and a regional one (the other's),
+    non-convex, random on a 4 x 4 grid (seeded); PM2.5 from NOx."""
+    rng = np.random.default_rng(seed)
+    grid = np.array([0.0, 0.3, 0.6, 1.0])
+    cities = ["a", "b"]
+    emissions = [{"city": c, "sector": "ind", "pollutant": p, "emission_t": 1000.0}
+                 for c in cities for p in ("NOx", "VOC")]
+    transport = [{"metric": "O3", "receptor": r, "source": s, "pollutant": p,
+                  "coef_ugm3_per_kt": 4.0 if r == s else 2.0}
+                 for r in cities for s in cities for p in ("NOx", "VOC")]
+    transport += [{"metric": "PM25", "receptor": r, "source": s, "pollutant": "NOx",
+                   "coef_ugm3_per_kt": 6.0 if r == s else 2.0} for r in cities for s in cities]
+    write_region(folder, cities=[city(c) for c in cities], emissions=emissions,
+                 measures=[measure("mn", ref="NOx", cost=1000.0, group="gn"),
+                           measure("mv", ref="VOC", cost=2500.0, group="gv")],
+                 efficiencies=[{"measure": "mn", "pollutant": "NOx", "efficiency": 1.0},
+                               {"measure": "mv", "pollutant": "VOC", "efficiency": 1.0}],
+                 transport=transport,
+                 concentrations=[{"metric": m, "receptor": r, "baseline_ugm3": v}
+                                 for r in cities for m, v in (("O3", 150.0), ("PM25", 40.0))])
+    rows = []
+    for r in cities:
+        for part in ("local", "regional"):
+            a, b = np.meshgrid(grid, grid, indexing="ij")
+            # titration along NOx (up, then down), VOC cuts lower it, a random bump
+            z = 14 * a - 22 * a ** 2 - 10 * b + 3 * a * b + rng.uniform(-2, 2, a.shape)
+            z -= z[0, 0]
+            rows += [{"metric": "O3", "receptor": r, "part": part, "nox_cut_share": grid[i],
+                      "voc_cut_share": grid[j], "change_ugm3": round(float(z[i, j]), 3) + 0.0}
+                     for i in range(4) for j in range(4)]
+    pd.DataFrame(rows).to_csv(folder / "response.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("encoding", ["interval", "log"])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_lazy_binaries_and_both_encodings_equal_the_independent_milp(tmp_path, monkeypatch,
+                                                                    seed, encoding):
+    """Two receptors, four non-convex surfaces: the lazy rounds (binaries only for the
+    targets a relaxed optimum misses) with either SOS2 encoding give the optimum of the
+    independent MILP (one binary per triangle), and the plan meets every target on the
+    surfaces; the full MIP (every binary from the start) gives the same."""
+    import fairshare.model.surfaces as ms
+
+    monkeypatch.setattr(ms, "ENCODING", encoding)
+    region = two_city_ozone_region(tmp_path / "r", seed)
+    targets = [{"metric": "O3", "max_ugm3": 141.0}, {"metric": "PM25", "max_ugm3": 37.0}]
+    path = write_scenario(tmp_path / "two.yaml", region, name="two", targets=targets)
+    res = fs.solve(fs.load_scenario(path))
+    status, cost, _ = solve_independently(region, {"targets": targets})
+    if status == 2:
+        assert res.status == Status.INFEASIBLE
+        return
+    assert status == 0 and res.status == Status.OPTIMAL
+    assert res.total_cost == pytest.approx(cost, rel=1e-6)
+    reg, surfaces = Region(region), read_surfaces(region)
+    x = res.measures.set_index(["city", "measure"])["application"]
+    xv = np.array([x.get(v, 0.0) for v in reg.vars])
+    for r in ("a", "b"):
+        assert surface_concentration(reg, surfaces, "O3", r, xv) <= 141.0 + 1e-6
+    # every binary from the start: the same optimum
+    model = fs.build_model(fs.load_scenario(path))
+    del model._fs_lazy_binaries
+    out = solve_model(model)
+    assert out.status == Status.OPTIMAL and out.objective * 1e6 == pytest.approx(cost, rel=1e-6)
+
+
+def test_a_target_that_cannot_bind_needs_no_binaries(tmp_path):
+    """A lax target: the relaxation's plan meets it on the surface, so the solve is the LP
+    (no integer column made integer, no MIP report), and exact."""
+    region = ozone_region(tmp_path / "r", RIDGE)
+    res = fs.solve(fs.load_scenario(o3_scenario(tmp_path, region, 157.0)))
+    assert res.status == Status.OPTIMAL and res.total_cost == pytest.approx(0.0, abs=1e-6)
+    assert "mip" not in res.summary["solver"]
+
+
+def test_surface_mtfr_only_when_the_scenario_plans_on_the_surfaces(tmp_path):
+    """A scenario without an O3 target reports O3's MTFR on the linear rows (no MIP per
+    receptor); one with an O3 target, on the surfaces (the titration floor, 126)."""
+    region = ozone_region(tmp_path / "r", RIDGE, pm=True)
+    pm = write_scenario(tmp_path / "pm.yaml", region, name="pm",
+                        targets=[{"metric": "PM25", "max_ugm3": 35.0}])
+    res = fs.solve(fs.load_scenario(pm))
+    o3 = res.receptors.set_index("metric").loc["O3"]
+    assert o3["mtfr_ugm3"] == pytest.approx(150.0 - 8.0)  # linear: the VOC cut, 8 per kt
+    assert "response" not in res.summary
+    res = fs.solve(fs.load_scenario(o3_scenario(tmp_path, region, 140.0)))
+    assert res.receptors.set_index("metric").loc["O3"]["mtfr_ugm3"] == pytest.approx(126.0)
+
+
+def test_mip_rel_gap_is_a_scenario_key(tmp_path):
+    region = ozone_region(tmp_path / "r", RIDGE)
+    path = o3_scenario(tmp_path, region, 140.0, solver={"mip_rel_gap": 1e-4})
+    model = fs.build_model(fs.load_scenario(path))
+    assert model._fs_mip_rel_gap == 1e-4
+    with pytest.raises(fs.InputError):
+        fs.load_scenario(o3_scenario(tmp_path, region, 140.0, name="bad",
+                                     solver={"mip_rel_gap": -1}))
+
+
+# --- the shipped co-control scenario -----------------------------------------------------------
+
+CO_CONTROL = SCENARIOS / "jjj-2030-co-control.yaml"
+
+
+def _o3_on_surfaces(res) -> dict:
+    """Each city's O3 of the plan ``res`` (2030) on the shipped surfaces (tests/independent.py)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shipped"))
+    from test_shipped_scenarios import one_year_and_member
+
+    flat = one_year_and_member(SCENARIOS.parent / "models" / "jjj-2plus26", 2030, "central")
+    reg, surfaces = Region(flat), read_surfaces(flat)
+    x = res.measures.set_index(["city", "measure"])["application"]
+    xv = np.array([x.get(v, 0.0) for v in reg.vars])
+    return {r: surface_concentration(reg, surfaces, "O3", r, xv) for r in reg.cities.index}
+
+
+@pytest.mark.parametrize("rule", [{"rule": "burden_cap", "max_share_of_gdp": 0.005},
+                                  {"rule": "burden_band", "width": 0.004}],
+                         ids=lambda r: r["rule"])
+def test_co_control_with_fairness_rules(tmp_path, rule):
+    """The co-control option under a fairness rule: optimal, every O3 target met on the
+    surfaces themselves, the rule held, no cheaper than without it."""
+    import yaml
+
+    path = tmp_path / "fair.yaml"
+    path.write_text(yaml.safe_dump({"extends": str(CO_CONTROL), "name": "fair",
+                                    "fairness": [rule]}))
+    res = fs.solve(fs.load_scenario(path))
+    assert res.status == Status.OPTIMAL
+    assert max(_o3_on_surfaces(res).values()) <= 160.0 + 1e-6
+    cities = pd.read_csv(SCENARIOS.parent / "models" / "jjj-2plus26" / "cities.csv").set_index("city")
+    burden = res.cities.set_index("city")["cost_cny"] / (cities["gdp_bn_cny"] * 1e9)
+    if rule["rule"] == "burden_cap":
+        assert (burden <= 0.005 + 1e-9).all()
+    else:
+        regional = res.total_cost / (cities["gdp_bn_cny"].sum() * 1e9)
+        assert ((burden - regional).abs() <= 0.004 + 1e-9).all()
+    assert res.summary["price_of_fairness"] >= -1e-9
+
+
+def test_co_control_the_linear_model_misjudges_ozone(tmp_path):
+    """On the surfaces, the PM2.5 plan (jjj-2030-least-cost) RAISES O3 in every city
+    (regional titration: NOx cut, VOC hardly), where the linear model says it falls; the
+    co-control plan planned on the linear O3 rows instead of the surfaces meets 160 on the
+    surfaces too, but costs far more (the linear model sees too little of what VOC cuts
+    do): the surfaces change the plan both ways."""
+    import shutil
+
+    import yaml
+
+    pm = fs.solve(fs.load_scenario(SCENARIOS / "jjj-2030-least-cost.yaml"))
+    on = _o3_on_surfaces(pm)
+    rec = pm.receptors.set_index(["metric", "receptor"])
+    for r, value in on.items():
+        c0 = rec.loc[("O3", r), "baseline_ugm3"]
+        assert value > c0 and rec.loc[("O3", r), "final_ugm3"] < c0
+    region = tmp_path / "linear"
+    shutil.copytree(SCENARIOS.parent / "models" / "jjj-2plus26", region)
+    (region / "response.csv").unlink()
+    path = tmp_path / "lin.yaml"
+    path.write_text(yaml.safe_dump({"extends": str(CO_CONTROL), "name": "lin",
+                                    "region": str(region)}))
+    linear = fs.solve(fs.load_scenario(path))
+    surface = fs.solve(fs.load_scenario(CO_CONTROL))
+    assert linear.status == surface.status == Status.OPTIMAL
+    assert max(_o3_on_surfaces(linear).values()) <= 160.0 + 1e-6  # no violation (honestly)
+    assert linear.total_cost > 2 * surface.total_cost
+    # and the linear model's O3 for the surface plan is far above 160 where O3 binds
+    o3 = surface.receptors[surface.receptors.metric == "O3"].set_index("receptor")
+    binding = o3[o3.final_ugm3 >= 160.0 - 1e-6]
+    assert len(binding) >= 1 and (binding.linear_final_ugm3 > 165.0).all()
+
+
+def test_shipped_surfaces_are_reproducible_and_meet_the_record(tmp_path):
+    """build_response.py rewrites response.csv byte for byte, and its surfaces reproduce the
+    2013->2019 record on the 28-city mean (NOx -20 %, VOC +11 %: O3 +21 % over 2013)."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    region = SCENARIOS.parent / "models" / "jjj-2plus26"
+    subprocess.run([sys.executable, str(region / "build_response.py"), "--out", str(tmp_path)],
+                   check=True)
+    assert (tmp_path / "response.csv").read_bytes() == (region / "response.csv").read_bytes()
+    spec = importlib.util.spec_from_file_location("jjj_build_response", region / "build_response.py")
+    br = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(br)
+    cities, k_loc, A, k_reg, B, base, bg = br.surfaces(region)
+    rise = br.record_change(k_loc, A, k_reg, B)
+    assert rise.mean() == pytest.approx(0.21 / 1.21 * base.mean(), rel=0.01)
+    assert k_reg < 1 and all(k_loc[cities.index(c)] < 1 for c in br.K_LOC_CORE)
+    full = base - (A * br.g(1, 1, k_loc) + B * br.g(1, 1, k_reg))
+    assert np.allclose(full, bg)  # every precursor cut: the background

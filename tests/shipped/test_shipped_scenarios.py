@@ -84,6 +84,13 @@ REGRESSION = {
     "jjj-2030-unified-standard": (27_224_405_495, 694, 389, 6130),
     "jjj-2030-min-max-burden": (43_492_659_900, 695, 364, 6108),
     "jjj-2035-exposure-28": (7_356_162_489, 694, 337, 6192),
+    #  - 2026-12-01 (issue 13): the co-control option, PM2.5 <= 35 and O3 <= 160 in every
+    #    city, O3 on the modelled response surfaces (response.csv, build_response.py): the
+    #    least-cost variables plus 1,605 surface weights (the vertices plans can reach) and
+    #    1,014 interval binaries (56 non-convex surfaces; the lazy rounds make only 110 of
+    #    them integer, 3 receptors'); rows 336 + 28 O3 targets + 1,518 surface rows.
+    #    O3 binds in Cangzhou, Dezhou and Hengshui, PM2.5 in Anyang.
+    "jjj-2030-co-control": (18_045_792_308, 3313, 1882, 21222),
     #  - 2026-12-01 (issue 11): the shipped roadmap, 2025/2030/2035 linked (net present
     #    value, CNY, discounted to 2025): 3 x 694 shares and costs, installations of the
     #    measures with capital, capacity and irreversibility rows.
@@ -180,6 +187,24 @@ def test_caps_only_region_equals_independent_linprog(tmp_path):
 
 
 def _check_concentrations(region: Path, year, member, res) -> None:
+    """Every receptor's final concentration recomputed from the plan: C0 - T dE on the
+    transport rows, and for a metric planned on response surfaces (a target on a metric
+    of response.csv) C0 + the surfaces at the plan's cut shares (tests/independent.py)."""
+    on_surfaces = _surface_metrics(region, res)
+    if on_surfaces:
+        from independent import Region, read_surfaces, surface_concentration
+
+        flat = one_year_and_member(region, year, member)
+        reg = Region(flat)
+        x = res.measures.set_index(["city", "measure"])["application"]
+        xv = np.array([x.get(v, 0.0) for v in reg.vars])
+        surfaces = read_surfaces(flat)
+        rec = res.receptors
+        for metric in on_surfaces:
+            rows = rec[rec.metric == metric]
+            expected = [surface_concentration(reg, surfaces, metric, r, xv) for r in rows.receptor]
+            assert np.allclose(rows.final_ugm3, expected, atol=1e-6)
+        res = _Without(res, on_surfaces)
     t = pd.read_csv(region / "transport.csv")
     if "member" in t.columns:
         t = t[t["member"] == member]
@@ -189,6 +214,22 @@ def _check_concentrations(region: Path, year, member, res) -> None:
     rec = res.receptors.set_index(["metric", "receptor"])
     expected = rec.baseline_ugm3 - drop.reindex(rec.index).fillna(0)
     assert np.allclose(rec.final_ugm3, expected, atol=1e-6)
+
+
+def _surface_metrics(region: Path, res) -> set:
+    """The metrics the plan holds on response surfaces (targeted, with surfaces)."""
+    summary = getattr(res, "summary", {})  # a roadmap's year (_OneYear) has none: no surfaces
+    if not (region / "response.csv").exists() or "response" not in summary:
+        return set()
+    return set(summary["response"]["metrics"])
+
+
+class _Without:
+    """A result whose receptors leave out some metrics."""
+
+    def __init__(self, res, metrics):
+        self.cities, self.measures, self.summary = res.cities, res.measures, res.summary
+        self.receptors = res.receptors[~res.receptors.metric.isin(metrics)]
 
 
 def _check_measures(region: Path, year, res) -> None:
@@ -313,14 +354,27 @@ def test_myopic_planning_never_beats_perfect_foresight(path, solved):
         comparison["npv_myopic_cny"] - comparison["npv_perfect_cny"], abs=1.0)
 
 
-@pytest.mark.parametrize("path", [p for p in FEASIBLE if "min-max" not in p.stem],
-                         ids=lambda p: p.stem)
+ON_SURFACES = [p for p in FEASIBLE if "co-control" in p.stem]  # O3 on response surfaces
+
+
+@pytest.mark.parametrize("path", [p for p in FEASIBLE if "min-max" not in p.stem
+                                  and p not in ON_SURFACES], ids=lambda p: p.stem)
 def test_a_one_year_roadmap_equals_each_shipped_option(path, solved):
     """The roadmap machinery with one period (its year) gives the one-year plan's cost."""
     sc, _, res = solved(path)
     road = fs.solve(sc.variant(year=None, years=[sc.year]))
     assert road.status == Status.OPTIMAL
     assert road.summary["cost_by_year_cny"][str(sc.year)] == pytest.approx(res.total_cost, rel=1e-7)
+
+
+@pytest.mark.parametrize("path", ON_SURFACES, ids=lambda p: p.stem)
+def test_a_roadmap_on_surfaces_is_refused_clearly(path):
+    """Roadmaps on response surfaces are not supported yet: one clear input problem."""
+    sc = fs.load_scenario(path)
+    with pytest.raises(fs.InputError) as err:
+        fs.solve(sc.variant(year=None, years=[sc.year]))
+    assert any("response surfaces" in p.message and "roadmaps" in p.message
+               for p in err.value.problems)
 
 
 class _OneYear:
