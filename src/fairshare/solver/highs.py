@@ -199,8 +199,24 @@ def run(h: highspy.Highs, lp: LpArrays | None = None) -> tuple[Status, str]:
     again, until the solution meets every target on the surfaces themselves: it is then
     optimal for the exact model (a relaxation's optimum that is feasible). HiGHS's time
     limit bounds all rounds together.
+
+    The time limit as callers set it is a point on HiGHS's run clock (summed over every
+    run of this instance), which is how HiGHS reads it for an LP; a MIP run reads it as
+    seconds from its own start, so before a MIP run it is set to the seconds left, and put
+    back afterwards.
     """
-    status, text = _run_once(h)
+    limit = get_option(h, "time_limit")
+    end = (time.perf_counter() + max(0.0, limit - h.getRunTime())
+           if np.isfinite(limit) else None)
+    try:
+        return _run_rounds(h, lp, end)
+    finally:
+        if end is not None:
+            set_option(h, "time_limit", limit)
+
+
+def _run_rounds(h: highspy.Highs, lp: LpArrays | None, end: float | None) -> tuple[Status, str]:
+    status, text = _run_before(h, lp, end)
     lazy = getattr(lp, "lazy", None)
     while lazy is not None and status == Status.OPTIMAL:
         more = lazy.needed(np.asarray(h.getSolution().col_value), lp)
@@ -221,8 +237,19 @@ def run(h: highspy.Highs, lp: LpArrays | None = None) -> tuple[Status, str]:
         except HighsRefused as exc:
             return Status.ERROR, str(exc)
         lazy.rounds += 1
-        status, text = _run_once(h)
+        status, text = _run_before(h, lp, end)
     return status, text
+
+
+def _run_before(h: highspy.Highs, lp: LpArrays | None, end: float | None) -> tuple[Status, str]:
+    """One run that ends by ``end`` (a perf_counter time; None: no limit)."""
+    integer = getattr(lp, "integer", None)
+    if end is not None and integer is not None and integer.any():  # a MIP: seconds left
+        left = end - time.perf_counter()
+        if left <= 0:
+            return Status.TIME_LIMIT, "Time limit reached (between lazy rounds)"
+        set_option(h, "time_limit", left)
+    return _run_once(h)
 
 
 def _run_once(h: highspy.Highs) -> tuple[Status, str]:
