@@ -15,7 +15,7 @@ Each line: status, seconds, binaries in the model / made integer, lazy rounds, c
 largest interpolation error estimate at the plan. The load average is printed: the
 machine's other work slows HiGHS's threads.
 
-The 340-city synthetic case (bench/make_region.py with surfaces) is not written yet.
+The 340-city synthetic case: bench/bench_ozone_scale.py.
 """
 
 from __future__ import annotations
