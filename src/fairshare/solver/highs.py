@@ -317,6 +317,11 @@ def finish(h: highspy.Highs, lp: LpArrays, model, status: Status, text: str, *,
         if model is not None:
             load(model, lp, x, row_dual)
     elif status != Status.INFEASIBLE:
+        integer = lp.integer if lp.integer is not None else lp.integrality()
+        if integer.any():  # a MIP stopped early: its gap, bound and rounds say how far it got
+            out.mip = {**mip_info(info, integer, solve_s), "shadow_prices": None}
+            if lp.lazy is not None:
+                out.mip.update(lp.lazy.report())
         if int(info.primal_solution_status) == 2:  # feasible, not proven optimal: the best found
             out.objective = float(info.objective_function_value)
         out.message = explain(status, text, time_limit_s, solve_s, out.objective)
